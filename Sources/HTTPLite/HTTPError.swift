@@ -1,0 +1,44 @@
+/// The one error HTTPLite throws: what went wrong (`code`) and where or why (`detail`).
+public struct HTTPError: Error, CustomStringConvertible, Sendable {
+    /// A kind of failure. Compare with the static members, e.g. `error.code == .readTimeout`.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// A short, stable name such as `"readTimeout"`, suitable for logs and tests.
+        public let name: String
+        init(_ name: String) { self.name = name }
+        public var description: String { name }
+
+        /// The URL is not an `http://` or `https://` URL this client can use.
+        public static let badURL = Code("badURL")
+        /// The host name could not be resolved to an address.
+        public static let resolve = Code("resolve")
+        /// The peer refused the connection (or no address was reachable).
+        public static let refused = Code("refused")
+        public static let connectTimeout = Code("connectTimeout")
+        public static let writeTimeout = Code("writeTimeout")
+        public static let readTimeout = Code("readTimeout")
+        /// The TLS handshake or the peer's certificate verification failed; `detail` has OpenSSL's reason.
+        public static let tls = Code("tls")
+        /// The TLS settings themselves are unusable (a missing CA file, a key that does not match).
+        public static let tlsConfiguration = Code("tlsConfiguration")
+        /// The response broke HTTP/1.1's grammar; `detail` says what.
+        public static let malformed = Code("malformed")
+        /// A header block or body exceeded its limit.
+        public static let tooLarge = Code("tooLarge")
+        /// The peer closed the connection before the response was complete.
+        public static let closedEarly = Code("closedEarly")
+        /// A system call failed; `detail` names it and the errno.
+        public static let system = Code("system")
+        /// A JSON text was not valid RFC 8259 JSON, or nested too deeply.
+        public static let invalidJSON = Code("invalidJSON")
+    }
+
+    public let code: Code
+    public let detail: String
+
+    public init(_ code: Code, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { "\(code.name): \(detail)" }
+}
