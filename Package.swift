@@ -15,8 +15,10 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        // Linux headers the Glibc module leaves out (signalfd).
+        .systemLibrary(name: "CSystem"),
         .target(name: "HTTPLite", dependencies: ["CTLS"]),
-        .executableTarget(name: "Watcher", dependencies: ["HTTPLite"]),
+        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem"]),
         // A command-line front end to HTTPLite, for the integration tests and benchmarks.
         .executableTarget(name: "httplite", dependencies: ["HTTPLite"]),
         .testTarget(name: "HTTPLiteTests", dependencies: ["HTTPLite"]),

@@ -29,4 +29,10 @@ static inline long ctls_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_session_cache_mode(ctx, mode);
 }
 
+// OpenSSL 3 treats a peer that closes without close_notify as an error; HTTP
+// framing (Content-Length, chunked) already detects truncation, so read it as EOF.
+static inline uint64_t ctls_ctx_ignore_unexpected_eof(SSL_CTX *ctx) {
+    return SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+}
+
 #endif

@@ -1,0 +1,139 @@
+import Glibc
+
+/// One open connection, plain or TLS, with its receive buffer.
+///
+/// The buffer is reused from response to response; the parser reads it in
+/// place and only the body is copied out, once.
+final class Connection {
+    private let socket: Socket
+    private let tls: TLSSession?
+    private var storage: [UInt8] = []
+    private var start = 0
+    private var end = 0
+    /// Whether any byte arrived since the request was sent: if none did, a
+    /// closed reused connection never saw the request.
+    private(set) var receivedNothing = true
+    private var isClosed = false
+
+    /// Connects (and for https completes the TLS handshake) before `deadline`.
+    init(to url: HTTPURL, tlsContext: TLSContext?, deadline: Deadline, interrupt: Int32) throws {
+        let addresses = try SocketAddress.resolve(host: url.host, port: url.port)
+        socket = try Socket.connect(to: addresses, deadline: deadline, interrupt: interrupt)
+        if let tlsContext {
+            do {
+                tls = try TLSSession(context: tlsContext, socket: socket, host: url.host,
+                                     hostIsIP: url.hostIsIP || url.host.contains(":"), deadline: deadline)
+            } catch {
+                socket.close()
+                throw error
+            }
+        } else {
+            tls = nil
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Whether the peer closed this idle connection or sent something unasked.
+    var peerHasClosed: Bool { start != end || socket.hasUnexpectedInput }
+
+    func send(_ bytes: [UInt8], deadline: Deadline) throws {
+        receivedNothing = true
+        if let tls {
+            try tls.send(bytes[...], deadline: deadline)
+        } else {
+            try socket.send(bytes[...], deadline: deadline)
+        }
+    }
+
+    /// Reads until `parser` has a whole response; throws on a malformed one, a timeout or a close.
+    func readResponse(with parser: inout ResponseParser, deadline: Deadline) throws -> ParsedResponse {
+        // Nothing can be there yet right after a request, so wait before the first read.
+        var waitFirst = true
+        while true {
+            if end > start {
+                switch parser.parse(storage[start..<end], atEndOfStream: false) {
+                case .done(let response, let consumed):
+                    consume(consumed)
+                    return response
+                case .malformed(let error):
+                    throw error
+                case .needMoreBytes:
+                    break
+                }
+            }
+            if try fill(deadline: deadline, waitFirst: waitFirst) == 0 {
+                switch parser.parse(storage[start..<end], atEndOfStream: true) {
+                case .done(let response, let consumed):
+                    consume(consumed)
+                    return response
+                case .malformed(let error):
+                    throw error
+                case .needMoreBytes:
+                    throw HTTPError(.closedEarly, "the peer closed the connection before the response ended")
+                }
+            }
+            waitFirst = false
+        }
+    }
+
+    /// Whether bytes beyond the last response are waiting (the peer broke the exchange).
+    var hasLeftoverBytes: Bool { start != end }
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        tls?.shutdown()
+        socket.close()
+    }
+
+    private func consume(_ count: Int) {
+        start += count
+        if start == end {
+            start = 0
+            end = 0
+        }
+    }
+
+    /// Reads once into the buffer's free space: the count, 0 at end of stream.
+    private func fill(deadline: Deadline, waitFirst: Bool) throws -> Int {
+        makeRoom()
+        if waitFirst && !(tls?.hasBufferedBytes ?? false) {
+            guard try socket.wait(for: Int16(POLLIN), until: deadline) else {
+                throw HTTPError(.readTimeout, "no response before the deadline")
+            }
+        }
+        while true {
+            let received = try storage.withUnsafeMutableBytes { raw in
+                let free = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
+                return try tls?.receive(into: free) ?? socket.receive(into: free)
+            }
+            if let received {
+                if received > 0 { receivedNothing = false }
+                end += received
+                return received
+            }
+            guard try socket.wait(for: tls?.pendingEvents ?? Int16(POLLIN), until: deadline) else {
+                throw HTTPError(.readTimeout, "the response did not complete before the deadline")
+            }
+        }
+    }
+
+    /// Keeps at least 16 KiB free after `end`, moving unread bytes to the front before growing.
+    private func makeRoom() {
+        let wanted = 16 * 1024
+        guard storage.count - end < wanted else { return }
+        if start > 0 {
+            storage.withUnsafeMutableBytes { raw in
+                raw.baseAddress!.copyMemory(from: raw.baseAddress! + start, byteCount: end - start)
+            }
+            end -= start
+            start = 0
+        }
+        if storage.count - end < wanted {
+            storage.append(contentsOf: repeatElement(0, count: max(wanted, storage.count)))
+        }
+    }
+}

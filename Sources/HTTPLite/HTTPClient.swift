@@ -1,0 +1,153 @@
+import Glibc
+
+/// A blocking HTTP/1.1 client for `http://` and `https://` URLs.
+///
+/// It keeps one idle keep-alive connection per scheme, host and port. Not
+/// thread-safe: use one client per thread. Creating a client ignores SIGPIPE
+/// for the process, since OpenSSL writes to sockets with plain write(2).
+public final class HTTPClient {
+    public struct Configuration: Sendable {
+        /// Seconds for TCP connect plus the TLS handshake.
+        public var connectTimeout: Double
+        /// Seconds for sending a request and receiving its whole response.
+        public var timeout: Double
+        public var limits: ResponseLimits
+        public var tls: TLSConfiguration
+        /// A descriptor (for example a signalfd) whose readability ends any wait
+        /// with `.interrupted`; -1 for none. The client never reads from it.
+        public var interruptDescriptor: Int32
+
+        public init(connectTimeout: Double = 5, timeout: Double = 10,
+                    limits: ResponseLimits = ResponseLimits(), tls: TLSConfiguration = TLSConfiguration(),
+                    interruptDescriptor: Int32 = -1) {
+            self.connectTimeout = connectTimeout
+            self.timeout = timeout
+            self.limits = limits
+            self.tls = tls
+            self.interruptDescriptor = interruptDescriptor
+        }
+    }
+
+    private struct ConnectionKey: Hashable {
+        let scheme: HTTPURL.Scheme
+        let host: String
+        let port: Int
+    }
+
+    public let configuration: Configuration
+    /// How many connections this client has opened, for tests and statistics.
+    public private(set) var connectionsOpened = 0
+    private var idle: [ConnectionKey: Connection] = [:]
+    private var tlsContext: TLSContext?
+    private var requestBytes: [UInt8] = []
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    deinit {
+        closeIdleConnections()
+    }
+
+    /// Sends `request` and returns the whole response (any status).
+    /// Throws `HTTPError` for anything that kept a response from arriving intact.
+    public func execute(_ request: HTTPRequest) throws -> HTTPResponse {
+        try serialize(request)
+        let key = ConnectionKey(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
+        if let connection = idle.removeValue(forKey: key) {
+            if !request.isSafeToRetry && connection.peerHasClosed {
+                // A request with effects is never sent where it may be lost.
+                connection.close()
+            } else {
+                do {
+                    return try exchange(request, on: connection, key: key)
+                } catch let error as HTTPError
+                    where error.code == .closedEarly && connection.receivedNothing && request.isSafeToRetry {
+                    // The server had closed the idle connection; the request was not seen. Send it once more.
+                }
+            }
+        }
+        let connection = try connect(to: request.url, timeout: request.connectTimeout ?? configuration.connectTimeout)
+        return try exchange(request, on: connection, key: key)
+    }
+
+    /// A GET of `url` with the client's defaults.
+    public func get(_ url: String, headers: HTTPHeaders = [:]) throws -> HTTPResponse {
+        try execute(HTTPRequest(url: HTTPURL(url), headers: headers))
+    }
+
+    public func closeIdleConnections() {
+        for connection in idle.values { connection.close() }
+        idle.removeAll()
+    }
+
+    private func connect(to url: HTTPURL, timeout: Double) throws -> Connection {
+        var context: TLSContext?
+        if url.scheme == .https {
+            if tlsContext == nil { tlsContext = try TLSContext(configuration.tls) }
+            context = tlsContext
+        }
+        let connection = try Connection(to: url, tlsContext: context, deadline: .after(seconds: timeout),
+                                        interrupt: configuration.interruptDescriptor)
+        connectionsOpened += 1
+        return connection
+    }
+
+    private func exchange(_ request: HTTPRequest, on connection: Connection, key: ConnectionKey) throws -> HTTPResponse {
+        let deadline = Deadline.after(seconds: request.timeout ?? configuration.timeout)
+        var parser = ResponseParser(limits: configuration.limits, isHeadRequest: request.method == "HEAD")
+        let parsed: ParsedResponse
+        do {
+            try connection.send(requestBytes, deadline: deadline)
+            parsed = try connection.readResponse(with: &parser, deadline: deadline)
+        } catch {
+            connection.close()
+            throw error
+        }
+        let closeRequested = request.headers.values(for: "Connection").contains { $0.lowercased().contains("close") }
+        if parsed.keepAlive && !closeRequested && !connection.hasLeftoverBytes {
+            idle.removeValue(forKey: key)?.close()
+            idle[key] = connection
+        } else {
+            connection.close()
+        }
+        return parsed.response
+    }
+
+    /// Writes the request into the reused `requestBytes` buffer.
+    private func serialize(_ request: HTTPRequest) throws {
+        guard !request.method.isEmpty, request.method.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
+            throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
+        }
+        requestBytes.removeAll(keepingCapacity: true)
+        append("\(request.method) \(request.url.target) HTTP/1.1\r\nHost: \(request.url.hostHeader)\r\n")
+        for (name, value) in request.headers {
+            if equalsIgnoringCase(name, "Host") || equalsIgnoringCase(name, "Content-Length")
+                || equalsIgnoringCase(name, "Transfer-Encoding") {
+                throw HTTPError(.invalidRequest, "the client writes \(name) itself")
+            }
+            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }),
+                  value.utf8.allSatisfy({ $0 == 9 || ($0 >= 32 && $0 != 127) })
+            else {
+                throw HTTPError(.invalidRequest, "header \(name) has a character that cannot be sent")
+            }
+            append(name)
+            append(": ")
+            append(value)
+            append("\r\n")
+        }
+        let hasBodySemantics = ["POST", "PUT", "PATCH"].contains(request.method)
+        if request.body != nil || hasBodySemantics {
+            append("Content-Length: \(request.body?.count ?? 0)\r\n")
+        }
+        append("\r\n")
+        if let body = request.body {
+            requestBytes.append(contentsOf: body)
+        }
+    }
+
+    private func append(_ text: String) {
+        requestBytes.append(contentsOf: text.utf8)
+    }
+}

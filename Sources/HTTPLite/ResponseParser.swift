@@ -1,0 +1,370 @@
+/// What a parser made of the bytes it was given so far.
+enum Parse<T> {
+    /// A complete message, and how many input bytes it took.
+    case done(T, consumed: Int)
+    /// Not an error: read more and call again with the longer input.
+    case needMoreBytes
+    case malformed(HTTPError)
+}
+
+/// A response and whether its connection may carry another request.
+struct ParsedResponse {
+    let response: HTTPResponse
+    let keepAlive: Bool
+}
+
+/// Caps that keep a hostile or broken peer from taking unbounded memory.
+public struct ResponseLimits: Sendable {
+    public var maxHeaderBytes: Int
+    public var maxBodyBytes: Int
+
+    public init(maxHeaderBytes: Int = 64 * 1024, maxBodyBytes: Int = 4 * 1024 * 1024) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// An incremental, strict HTTP/1.1 response parser (RFC 9112).
+///
+/// Each call gets every byte received for this response so far, always from
+/// the same start; the parser remembers how far it got. Offsets below are
+/// relative to the input's start. Decisions: a bare LF line ending is
+/// malformed (RFC 9112 2.2 allows either; we take the strict side), obs-fold
+/// is malformed, any second Content-Length is malformed, and the only
+/// transfer coding understood is a lone `chunked`.
+struct ResponseParser {
+    private enum State {
+        case head(start: Int, lineStart: Int)
+        case fixedBody(start: Int, length: Int)
+        case chunkSize(at: Int)
+        case chunkData(at: Int, size: Int)
+        case trailers(start: Int, lineStart: Int)
+        case untilClose(start: Int)
+    }
+
+    private var state = State.head(start: 0, lineStart: 0)
+    private var status = 0
+    private var headers = HTTPHeaders()
+    private var keepAlive = true
+    private var body: [UInt8] = []
+    private let limits: ResponseLimits
+    private let isHeadRequest: Bool
+
+    init(limits: ResponseLimits = ResponseLimits(), isHeadRequest: Bool = false) {
+        self.limits = limits
+        self.isHeadRequest = isHeadRequest
+    }
+
+    mutating func parse(_ input: ArraySlice<UInt8>, atEndOfStream: Bool) -> Parse<ParsedResponse> {
+        let base = input.startIndex
+        let count = input.count
+        while true {
+            switch state {
+            case .head(let start, let lineStart):
+                switch findBlockEnd(input, start: start, lineStart: lineStart) {
+                case .malformed(let error):
+                    return .malformed(error)
+                case .needMoreBytes(let nextLineStart):
+                    if count - start > limits.maxHeaderBytes {
+                        return .malformed(HTTPError(.tooLarge, "the header block exceeds \(limits.maxHeaderBytes) bytes"))
+                    }
+                    if atEndOfStream {
+                        let detail = count == start ? "before sending a response" : "in the middle of the header block"
+                        return .malformed(HTTPError(.closedEarly, "the peer closed the connection \(detail)"))
+                    }
+                    state = .head(start: start, lineStart: nextLineStart)
+                    return .needMoreBytes
+                case .found(let end):
+                    if end - start > limits.maxHeaderBytes {
+                        return .malformed(HTTPError(.tooLarge, "the header block exceeds \(limits.maxHeaderBytes) bytes"))
+                    }
+                    if let error = readHead(input[(base + start)..<(base + end - 2)]) {
+                        return .malformed(error)
+                    }
+                    if status == 101 {
+                        return .malformed(HTTPError(.malformed, "101 Switching Protocols, but no upgrade was asked for"))
+                    }
+                    if (100..<200).contains(status) {
+                        // Interim responses (100 Continue, 103 Early Hints) precede the real one.
+                        headers = HTTPHeaders()
+                        state = .head(start: end, lineStart: end)
+                        continue
+                    }
+                    switch chooseFraming(bodyStart: end) {
+                    case .failure(let error):
+                        return .malformed(error)
+                    case .success(nil):
+                        return .done(finish(), consumed: end)
+                    case .success(let next?):
+                        state = next
+                    }
+                }
+
+            case .fixedBody(let start, let length):
+                if count - start >= length {
+                    body = Array(input[(base + start)..<(base + start + length)])
+                    return .done(finish(), consumed: start + length)
+                }
+                if atEndOfStream {
+                    return .malformed(HTTPError(.closedEarly, "the peer closed the connection after \(count - start) of \(length) body bytes"))
+                }
+                return .needMoreBytes
+
+            case .chunkSize(let at):
+                guard let lineFeed = input[(base + at)...].firstIndex(of: 10) else {
+                    if count - at > 4096 {
+                        return .malformed(HTTPError(.malformed, "a chunk size line is longer than 4096 bytes"))
+                    }
+                    return atEndOfStream ? closedInChunkedBody() : .needMoreBytes
+                }
+                guard lineFeed > base + at, input[lineFeed - 1] == 13 else {
+                    return .malformed(HTTPError(.malformed, "a chunk size line ends in a bare LF"))
+                }
+                switch readChunkSize(input[(base + at)..<(lineFeed - 1)]) {
+                case .failure(let error):
+                    return .malformed(error)
+                case .success(let size):
+                    if size > limits.maxBodyBytes - body.count {
+                        return .malformed(HTTPError(.tooLarge, "the body exceeds \(limits.maxBodyBytes) bytes"))
+                    }
+                    let next = lineFeed + 1 - base
+                    state = size == 0 ? .trailers(start: next, lineStart: next) : .chunkData(at: next, size: size)
+                }
+
+            case .chunkData(let at, let size):
+                guard count - at >= size + 2 else {
+                    return atEndOfStream ? closedInChunkedBody() : .needMoreBytes
+                }
+                let end = base + at + size
+                guard input[end] == 13, input[end + 1] == 10 else {
+                    return .malformed(HTTPError(.malformed, "chunk data is not followed by CRLF"))
+                }
+                body.append(contentsOf: input[(base + at)..<end])
+                state = .chunkSize(at: at + size + 2)
+
+            case .trailers(let start, let lineStart):
+                switch findBlockEnd(input, start: start, lineStart: lineStart) {
+                case .malformed(let error):
+                    return .malformed(error)
+                case .needMoreBytes(let nextLineStart):
+                    if count - start > limits.maxHeaderBytes {
+                        return .malformed(HTTPError(.tooLarge, "the trailer section exceeds \(limits.maxHeaderBytes) bytes"))
+                    }
+                    if atEndOfStream { return closedInChunkedBody() }
+                    state = .trailers(start: start, lineStart: nextLineStart)
+                    return .needMoreBytes
+                case .found(let end):
+                    // Trailer fields are checked like headers, then dropped: nothing here needs them.
+                    for line in lines(input[(base + start)..<(base + end - 2)]) {
+                        if case .failure(let error) = readField(line) { return .malformed(error) }
+                    }
+                    return .done(finish(), consumed: end)
+                }
+
+            case .untilClose(let start):
+                if count - start > limits.maxBodyBytes {
+                    return .malformed(HTTPError(.tooLarge, "the body exceeds \(limits.maxBodyBytes) bytes"))
+                }
+                guard atEndOfStream else { return .needMoreBytes }
+                body = Array(input[(base + start)...])
+                return .done(finish(), consumed: count)
+            }
+        }
+    }
+
+    private func finish() -> ParsedResponse {
+        ParsedResponse(response: HTTPResponse(status: status, headers: headers, body: body), keepAlive: keepAlive)
+    }
+
+    private func closedInChunkedBody() -> Parse<ParsedResponse> {
+        .malformed(HTTPError(.closedEarly, "the peer closed the connection in the middle of a chunked body"))
+    }
+
+    // MARK: Header blocks
+
+    private enum BlockEnd {
+        case found(end: Int)
+        case needMoreBytes(lineStart: Int)
+        case malformed(HTTPError)
+    }
+
+    /// Looks for the empty line that ends a header (or trailer) block.
+    /// `end` is the offset just past that line's CRLF.
+    private func findBlockEnd(_ input: ArraySlice<UInt8>, start: Int, lineStart: Int) -> BlockEnd {
+        let base = input.startIndex
+        var lineStart = base + lineStart
+        while let lineFeed = input[lineStart...].firstIndex(of: 10) {
+            guard lineFeed > lineStart, input[lineFeed - 1] == 13 else {
+                return .malformed(HTTPError(.malformed, "a header line ends in a bare LF"))
+            }
+            if lineFeed - 1 == lineStart {
+                return .found(end: lineFeed + 1 - base)
+            }
+            lineStart = lineFeed + 1
+        }
+        return .needMoreBytes(lineStart: lineStart - base)
+    }
+
+    /// The lines of a block of CRLF-terminated lines, without their CRLFs.
+    private func lines(_ block: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
+        block.split(separator: 10).map { $0.dropLast() }
+    }
+
+    /// Reads the status line and header fields; nil when they are well-formed.
+    private mutating func readHead(_ block: ArraySlice<UInt8>) -> HTTPError? {
+        let all = lines(block)
+        guard let statusLine = all.first, let (minor, code) = readStatusLine(statusLine) else {
+            let shown = String(decoding: (all.first ?? []).prefix(40), as: UTF8.self)
+            return HTTPError(.malformed, "not an HTTP/1.x status line: \"\(shown)\"")
+        }
+        status = code
+        var fields: [(name: String, value: String)] = []
+        fields.reserveCapacity(all.count - 1)
+        for line in all.dropFirst() {
+            switch readField(line) {
+            case .failure(let error): return error
+            case .success(let field): fields.append(field)
+            }
+        }
+        headers = HTTPHeaders(fields)
+        var close = false
+        var keepAliveToken = false
+        for value in headers.values(for: "Connection") {
+            for token in value.split(separator: ",") {
+                let name = token.trimmingWhitespace()
+                if equalsIgnoringCase(name, "close") { close = true }
+                if equalsIgnoringCase(name, "keep-alive") { keepAliveToken = true }
+            }
+        }
+        keepAlive = minor == 0 ? keepAliveToken && !close : !close
+        return nil
+    }
+
+    /// `HTTP/1.x SP 3DIGIT [SP reason]`; the reason is checked and dropped (RFC 9112 4).
+    private func readStatusLine(_ line: ArraySlice<UInt8>) -> (minor: Int, status: Int)? {
+        let bytes = Array(line)
+        guard bytes.count >= 12, bytes[0..<7].elementsEqual("HTTP/1.".utf8),
+              isDigit(bytes[7]), bytes[8] == 32,
+              isDigit(bytes[9]), isDigit(bytes[10]), isDigit(bytes[11]), bytes[9] != 48
+        else { return nil }
+        if bytes.count > 12 {
+            guard bytes[12] == 32, bytes[13...].allSatisfy(isFieldValueByte) else { return nil }
+        }
+        let status = Int(bytes[9] - 48) * 100 + Int(bytes[10] - 48) * 10 + Int(bytes[11] - 48)
+        return (Int(bytes[7] - 48), status)
+    }
+
+    private func readField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPError> {
+        if let first = line.first, first == 32 || first == 9 {
+            return .failure(HTTPError(.malformed, "obsolete line folding (a header line starting with whitespace)"))
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            return .failure(HTTPError(.malformed, "a header line without a colon"))
+        }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+            return .failure(HTTPError(.malformed, "invalid header name \"\(String(decoding: name.prefix(40), as: UTF8.self))\""))
+        }
+        var value = line[(colon + 1)...]
+        while let first = value.first, first == 32 || first == 9 { value = value.dropFirst() }
+        while let last = value.last, last == 32 || last == 9 { value = value.dropLast() }
+        guard value.allSatisfy(isFieldValueByte) else {
+            return .failure(HTTPError(.malformed, "a control character in the value of header \(String(decoding: name, as: UTF8.self))"))
+        }
+        return .success((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+
+    // MARK: Framing (RFC 9112 6.3)
+
+    private mutating func chooseFraming(bodyStart: Int) -> Result<State?, HTTPError> {
+        if isHeadRequest || status == 204 || status == 304 {
+            return .success(nil)
+        }
+        let transferCodings = headers.values(for: "Transfer-Encoding")
+        let lengths = headers.values(for: "Content-Length")
+        if !transferCodings.isEmpty {
+            guard lengths.isEmpty else {
+                return .failure(HTTPError(.malformed, "both Transfer-Encoding and Content-Length are present"))
+            }
+            let codings = transferCodings.flatMap { $0.split(separator: ",").map { $0.trimmingWhitespace() } }
+            guard codings.count == 1, equalsIgnoringCase(codings[0], "chunked") else {
+                return .failure(HTTPError(.malformed, "unsupported Transfer-Encoding \"\(transferCodings.joined(separator: ", "))\""))
+            }
+            return .success(.chunkSize(at: bodyStart))
+        }
+        if !lengths.isEmpty {
+            guard lengths.count == 1 else {
+                return .failure(HTTPError(.malformed, "more than one Content-Length (\(lengths.joined(separator: ", ")))"))
+            }
+            let text = lengths[0]
+            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy(isDigit), let length = Int(text) else {
+                return .failure(HTTPError(.malformed, "invalid Content-Length \"\(text)\""))
+            }
+            guard length <= limits.maxBodyBytes else {
+                return .failure(HTTPError(.tooLarge, "the body of \(length) bytes exceeds \(limits.maxBodyBytes) bytes"))
+            }
+            return .success(.fixedBody(start: bodyStart, length: length))
+        }
+        keepAlive = false
+        return .success(.untilClose(start: bodyStart))
+    }
+
+    /// `1*HEXDIG [BWS ";" chunk-ext]`; extensions are checked for stray bytes and ignored.
+    private func readChunkSize(_ line: ArraySlice<UInt8>) -> Result<Int, HTTPError> {
+        var size = 0
+        var index = line.startIndex
+        while index < line.endIndex, let digit = hexValue(line[index]) {
+            guard size <= (Int.max >> 4) else {
+                return .failure(HTTPError(.tooLarge, "a chunk size does not fit in 64 bits"))
+            }
+            size = size << 4 | digit
+            index += 1
+        }
+        guard index > line.startIndex else {
+            return .failure(HTTPError(.malformed, "a chunk size is not hexadecimal"))
+        }
+        var rest = line[index...]
+        while let first = rest.first, first == 32 || first == 9 { rest = rest.dropFirst() }
+        guard rest.isEmpty || (rest.first == UInt8(ascii: ";") && rest.allSatisfy(isFieldValueByte)) else {
+            return .failure(HTTPError(.malformed, "invalid text after a chunk size"))
+        }
+        return .success(size)
+    }
+}
+
+@inline(__always)
+private func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+
+private func hexValue(_ byte: UInt8) -> Int? {
+    switch byte {
+    case 48...57: return Int(byte - 48)
+    case 65...70: return Int(byte - 55)
+    case 97...102: return Int(byte - 87)
+    default: return nil
+    }
+}
+
+/// `tchar` of RFC 9110 5.6.2.
+private func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case 48...57, 65...90, 97...122: return true
+    default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    }
+}
+
+/// Field-value bytes: HTAB, SP, VCHAR and obs-text; NUL, CR, LF and other controls are not.
+@inline(__always)
+private func isFieldValueByte(_ byte: UInt8) -> Bool {
+    byte == 9 || (byte >= 32 && byte != 127)
+}
+
+extension StringProtocol {
+    /// The text without leading and trailing spaces, tabs and line breaks.
+    public func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        var slice = Substring(self)
+        while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
+        while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

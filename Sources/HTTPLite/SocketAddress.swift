@@ -1,0 +1,94 @@
+import Glibc
+
+/// An IPv4 or IPv6 address with a port, in the form connect(2) takes.
+struct SocketAddress: CustomStringConvertible, Sendable {
+    private var storage = sockaddr_storage()
+    private(set) var length: socklen_t = 0
+    let family: Int32
+    let description: String
+
+    private init(family: Int32, description: String) {
+        self.family = family
+        self.description = description
+    }
+
+    /// The address for a numeric IPv4 text, or nil.
+    static func ipv4(_ text: String, port: Int) -> SocketAddress? {
+        var address = sockaddr_in()
+        guard inet_pton(AF_INET, text, &address.sin_addr) == 1 else { return nil }
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        var result = SocketAddress(family: AF_INET, description: "\(text):\(port)")
+        result.store(address)
+        return result
+    }
+
+    /// The address for a numeric IPv6 text (no brackets), or nil.
+    static func ipv6(_ text: String, port: Int) -> SocketAddress? {
+        var address = sockaddr_in6()
+        guard inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return nil }
+        address.sin6_family = sa_family_t(AF_INET6)
+        address.sin6_port = UInt16(port).bigEndian
+        var result = SocketAddress(family: AF_INET6, description: "[\(text)]:\(port)")
+        result.store(address)
+        return result
+    }
+
+    static func isIPv4(_ text: String) -> Bool { ipv4(text, port: 1) != nil }
+    static func isIPv6(_ text: String) -> Bool { ipv6(text, port: 1) != nil }
+
+    /// The addresses to try for `host`, in order.
+    ///
+    /// Numeric hosts and `localhost` never consult NSS: a static binary in an
+    /// empty image has no NSS modules. Other names go through getaddrinfo(3),
+    /// whose waits are bounded by the resolver's own settings (resolv.conf).
+    static func resolve(host: String, port: Int) throws -> [SocketAddress] {
+        if let address = ipv4(host, port: port) ?? ipv6(host, port: port) {
+            return [address]
+        }
+        if host == "localhost" || host.hasSuffix(".localhost") {
+            return [ipv4("127.0.0.1", port: port)!, ipv6("::1", port: port)!]
+        }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, String(port), &hints, &list)
+        guard status == 0 else {
+            throw HTTPError(.resolve, "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var entry = list
+        while let info = entry?.pointee {
+            if let raw = info.ai_addr, info.ai_family == AF_INET || info.ai_family == AF_INET6 {
+                var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+                let source = info.ai_family == AF_INET
+                    ? UnsafeRawPointer(raw).advanced(by: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!)
+                    : UnsafeRawPointer(raw).advanced(by: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!)
+                inet_ntop(info.ai_family, source, &text, socklen_t(text.count))
+                let numeric = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                if let address = info.ai_family == AF_INET ? ipv4(numeric, port: port) : ipv6(numeric, port: port) {
+                    addresses.append(address)
+                }
+            }
+            entry = info.ai_next
+        }
+        guard !addresses.isEmpty else { throw HTTPError(.resolve, "\(host) has no IPv4 or IPv6 address") }
+        return addresses
+    }
+
+    /// Calls `body` with the C view of the address, for connect(2).
+    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        withUnsafeBytes(of: storage) { raw in
+            body(raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), length)
+        }
+    }
+
+    private mutating func store<Address>(_ address: Address) {
+        withUnsafeMutableBytes(of: &storage) { raw in
+            raw.storeBytes(of: address, as: Address.self)
+        }
+        length = socklen_t(MemoryLayout<Address>.size)
+    }
+}

@@ -1,0 +1,24 @@
+/// How an `HTTPClient` sets up TLS for `https://` URLs. TLS 1.2 is the minimum.
+public struct TLSConfiguration: Sendable {
+    /// PEM data given as a file path or as the bytes themselves.
+    public enum PEMSource: Sendable, Equatable {
+        case file(String)
+        case bytes([UInt8])
+    }
+
+    /// The CAs that may sign the server's chain; nil means the system's default paths.
+    public var trustRoots: PEMSource?
+    /// A client certificate (with any intermediates after it) and its key, for mutual TLS.
+    public var certificate: PEMSource?
+    public var privateKey: PEMSource?
+    /// When false, neither the chain nor the host name is checked. Only for when a user asks.
+    public var verifiesPeer: Bool
+
+    public init(trustRoots: PEMSource? = nil, certificate: PEMSource? = nil,
+                privateKey: PEMSource? = nil, verifiesPeer: Bool = true) {
+        self.trustRoots = trustRoots
+        self.certificate = certificate
+        self.privateKey = privateKey
+        self.verifiesPeer = verifiesPeer
+    }
+}

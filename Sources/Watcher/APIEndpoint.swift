@@ -1,0 +1,123 @@
+import HTTPLite
+
+/// Where the API server is, how to trust it, and how to authenticate.
+struct APIEndpoint {
+    enum Token: Equatable {
+        case none
+        case fixed(String)
+        /// The service account's token file, which the kubelet rewrites before it expires.
+        case file(String)
+    }
+
+    let mode: String
+    let baseURL: HTTPURL
+    let tls: TLSConfiguration
+    let token: Token
+    /// The namespace from the service account's files, when running in a pod.
+    let namespaceFromFile: String?
+
+    static let defaultServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    /// Reads `KUBE_CONNECTION` and its companions (see the README). Reports every
+    /// problem, including files that cannot be read, as `SettingError`s.
+    static func resolve(environment: [String: String],
+                        fileExists: (String) -> Bool) -> Result<APIEndpoint, SettingErrors> {
+        func value(_ name: String) -> String? {
+            environment[name].flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let inPod = value("KUBERNETES_SERVICE_HOST") != nil
+        let mode = value("KUBE_CONNECTION") ?? (inPod ? "cluster" : "")
+        switch mode {
+        case "cluster":
+            return cluster(value: value, fileExists: fileExists)
+        case "http":
+            return remote(mode: mode, value: value, fileExists: fileExists)
+        case "token":
+            return remote(mode: mode, value: value, fileExists: fileExists)
+        case "kubeconfig", "environment":
+            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: mode,
+                                          accepted: "kubeconfig connections are not supported yet; use cluster, http or token")]))
+        case "":
+            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: "",
+                                          accepted: "no API server settings found: looked for KUBE_CONNECTION and KUBERNETES_SERVICE_HOST (set inside a pod); set KUBE_CONNECTION=http or token with KUBE_HOST outside a cluster")]))
+        default:
+            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: mode, accepted: "expected cluster, http or token")]))
+        }
+    }
+
+    private static func cluster(value: (String) -> String?, fileExists: (String) -> Bool) -> Result<APIEndpoint, SettingErrors> {
+        var errors: [SettingError] = []
+        let host = value("KUBERNETES_SERVICE_HOST") ?? ""
+        let port = value("KUBERNETES_SERVICE_PORT") ?? "443"
+        let dir = value("SERVICE_ACCOUNT_DIR") ?? defaultServiceAccountDir
+        let tokenPath = dir + "/token"
+        let caPath = dir + "/ca.crt"
+        let namespacePath = dir + "/namespace"
+        if host.isEmpty {
+            errors.append(SettingError(setting: "KUBERNETES_SERVICE_HOST", value: "",
+                                       accepted: "KUBE_CONNECTION=cluster needs the API server address that Kubernetes sets in every pod"))
+        }
+        for path in [tokenPath, caPath] where !fileExists(path) {
+            errors.append(SettingError(setting: "SERVICE_ACCOUNT_DIR", value: dir,
+                                       accepted: "KUBE_CONNECTION=cluster cannot read \(path) (is a service account token mounted?)"))
+        }
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        let url = try? HTTPURL("https://\(bracketed):\(port)")
+        if url == nil && !host.isEmpty {
+            errors.append(SettingError(setting: "KUBERNETES_SERVICE_HOST", value: "\(host):\(port)",
+                                       accepted: "an IP address or host name and a port from 1 to 65535"))
+        }
+        guard errors.isEmpty, let url else { return .failure(SettingErrors(errors: errors)) }
+        var namespace: String?
+        if fileExists(namespacePath), let bytes = try? readLocalFile(namespacePath, limit: 4096) {
+            namespace = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        }
+        return .success(APIEndpoint(mode: "cluster", baseURL: url, tls: TLSConfiguration(trustRoots: .file(caPath)),
+                                    token: .file(tokenPath), namespaceFromFile: namespace))
+    }
+
+    private static func remote(mode: String, value: (String) -> String?, fileExists: (String) -> Bool) -> Result<APIEndpoint, SettingErrors> {
+        var errors: [SettingError] = []
+        let scheme = mode == "http" ? "http" : "https"
+        guard let host = value("KUBE_HOST") else {
+            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_HOST", value: "", accepted: "KUBE_CONNECTION=\(mode) needs the API server URL in KUBE_HOST")]))
+        }
+        let text = host.contains("://") ? host : "\(scheme)://\(host)"
+        guard let url = try? HTTPURL(text), url.scheme.rawValue == scheme, url.target == "/" else {
+            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_HOST", value: host,
+                                          accepted: "an \(scheme):// URL of the API server, with no path (KUBE_CONNECTION=\(mode))")]))
+        }
+        if mode == "http" {
+            // Never send a token in clear text.
+            return .success(APIEndpoint(mode: mode, baseURL: url, tls: TLSConfiguration(), token: .none, namespaceFromFile: nil))
+        }
+        var tls = TLSConfiguration()
+        if let verify = value("KUBE_VERIFY_SSL") {
+            if let flag = parseBoolean(verify) {
+                tls.verifiesPeer = flag
+            } else {
+                errors.append(SettingError(setting: "KUBE_VERIFY_SSL", value: verify, accepted: "expected true, false, 1, 0, yes or no"))
+            }
+        }
+        for name in ["KUBE_CA_PATH", "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH"] {
+            if let path = value(name), !fileExists(path) {
+                errors.append(SettingError(setting: name, value: path, accepted: "a readable PEM file"))
+            }
+        }
+        tls.trustRoots = value("KUBE_CA_PATH").map { .file($0) }
+        tls.certificate = value("KUBE_CERTIFICATE_PATH").map { .file($0) }
+        tls.privateKey = value("KUBE_KEY_PATH").map { .file($0) }
+        if (tls.certificate == nil) != (tls.privateKey == nil) {
+            errors.append(SettingError(setting: "KUBE_CERTIFICATE_PATH", value: value("KUBE_CERTIFICATE_PATH") ?? "",
+                                       accepted: "KUBE_CERTIFICATE_PATH and KUBE_KEY_PATH go together"))
+        }
+        let token = value("KUBE_BEARER_TOKEN")
+        if token == nil && tls.certificate == nil {
+            errors.append(SettingError(setting: "KUBE_BEARER_TOKEN", value: "",
+                                       accepted: "KUBE_CONNECTION=token needs KUBE_BEARER_TOKEN (or a client certificate)"))
+        }
+        guard errors.isEmpty else { return .failure(SettingErrors(errors: errors)) }
+        return .success(APIEndpoint(mode: mode, baseURL: url, tls: tls, token: token.map { .fixed($0) } ?? .none,
+                                    namespaceFromFile: nil))
+    }
+}

@@ -1,0 +1,142 @@
+import HTTPLite
+
+/// What the watcher needs to know of its pod.
+struct PodInfo: Equatable {
+    let uid: String
+    let resourceVersion: String
+    /// The label's value, nil when the pod has no such label.
+    let labelValue: String?
+}
+
+/// A failed API request: the HTTP status and Kubernetes' `Status` reason, or the transport error.
+struct APIFailure: Error, CustomStringConvertible {
+    let status: Int?
+    let reason: String
+    let message: String
+    let retryAfter: Double?
+
+    /// 409, 429, 5xx and transport failures may succeed later; 401/403/404/422 will not by waiting.
+    var isRetryable: Bool {
+        guard let status else { return reason != "interrupted" }
+        return status == 409 || status == 429 || (500...599).contains(status)
+    }
+
+    var description: String {
+        if let status { return "HTTP \(status) \(reason): \(message)" }
+        return "\(reason): \(message)"
+    }
+}
+
+/// The three requests the watcher makes, with bearer-token handling.
+final class KubeAPI {
+    private let endpoint: APIEndpoint
+    private let client: HTTPClient
+    private var token: String?
+    private var tokenReadAt = 0.0
+    private let clock: () -> Double
+    private let timeout: Double
+    /// When set (monotonic seconds), no request waits much past it: used while stopping.
+    var deadline: Double?
+
+    /// The token file is re-read at least this often (client-go re-reads every minute).
+    static let tokenReloadInterval = 60.0
+
+    init(endpoint: APIEndpoint, timeout: Double, interrupt: Int32, clock: @escaping () -> Double) {
+        self.endpoint = endpoint
+        self.clock = clock
+        self.timeout = timeout
+        client = HTTPClient(configuration: HTTPClient.Configuration(
+            connectTimeout: timeout, timeout: timeout, tls: endpoint.tls, interruptDescriptor: interrupt))
+    }
+
+    func getPod(namespace: String, name: String, label: String) throws(APIFailure) -> PodInfo {
+        let response = try send("GET", podPath(namespace, name), body: nil, contentType: nil)
+        return try podInfo(response, label: label)
+    }
+
+    /// Sets only the label, with a JSON merge patch: never a PUT of the whole pod.
+    func patchLabel(namespace: String, name: String, label: String, value: String) throws(APIFailure) -> PodInfo {
+        let patch: JSON = ["metadata": ["labels": .object([(label, .string(value))])]]
+        let response = try send("PATCH", podPath(namespace, name), body: patch.serializedBytes(),
+                                contentType: "application/merge-patch+json")
+        return try podInfo(response, label: label)
+    }
+
+    func createEvent(namespace: String, event: JSON) throws(APIFailure) {
+        _ = try send("POST", "/api/v1/namespaces/\(namespace)/events", body: event.serializedBytes(),
+                     contentType: "application/json")
+    }
+
+    private func podPath(_ namespace: String, _ name: String) -> String {
+        "/api/v1/namespaces/\(namespace)/pods/\(name)"
+    }
+
+    private func podInfo(_ response: HTTPResponse, label: String) throws(APIFailure) -> PodInfo {
+        guard let pod = try? JSON.parse(response.body), let metadata = pod["metadata"] else {
+            throw APIFailure(status: response.status, reason: "BadResponse", message: "the pod is not a JSON object with metadata", retryAfter: nil)
+        }
+        return PodInfo(uid: metadata["uid"]?.stringValue ?? "",
+                       resourceVersion: metadata["resourceVersion"]?.stringValue ?? "",
+                       labelValue: metadata["labels"]?[label]?.stringValue)
+    }
+
+    /// Sends one request; after a 401 the token file is read again and the request retried once.
+    private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?) throws(APIFailure) -> HTTPResponse {
+        var response = try attempt(method, path, body: body, contentType: contentType, freshToken: false)
+        if response.status == 401, case .file = endpoint.token {
+            response = try attempt(method, path, body: body, contentType: contentType, freshToken: true)
+        }
+        guard (200...299).contains(response.status) else { throw failure(response) }
+        return response
+    }
+
+    private func attempt(_ method: String, _ path: String, body: [UInt8]?, contentType: String?,
+                         freshToken: Bool) throws(APIFailure) -> HTTPResponse {
+        var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": "network-watcher/\(watcherVersion)"]
+        if let contentType { headers.add("Content-Type", contentType) }
+        var wait = timeout
+        if let deadline {
+            wait = min(wait, deadline - clock())
+            guard wait > 0.01 else {
+                throw APIFailure(status: nil, reason: "timeout", message: "no time left to \(method) \(path)", retryAfter: nil)
+            }
+        }
+        do {
+            if let token = try currentToken(forceReload: freshToken) {
+                headers.add("Authorization", "Bearer \(token)")
+            }
+            let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
+            return try client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body,
+                                                  timeout: wait, connectTimeout: wait / 2))
+        } catch let error as HTTPError {
+            throw APIFailure(status: nil, reason: error.code.name, message: error.detail, retryAfter: nil)
+        } catch {
+            throw APIFailure(status: nil, reason: "unknown", message: "\(error)", retryAfter: nil)
+        }
+    }
+
+    private func currentToken(forceReload: Bool) throws -> String? {
+        switch endpoint.token {
+        case .none:
+            return nil
+        case .fixed(let value):
+            return value
+        case .file(let path):
+            let now = clock()
+            if token == nil || forceReload || now - tokenReadAt >= Self.tokenReloadInterval {
+                token = String(decoding: try readLocalFile(path, limit: 64 * 1024), as: UTF8.self).trimmingWhitespace()
+                tokenReadAt = now
+            }
+            return token
+        }
+    }
+
+    private func failure(_ response: HTTPResponse) -> APIFailure {
+        let status = try? JSON.parse(response.body)
+        let retryAfter = response.headers["Retry-After"].flatMap { Double($0.trimmingWhitespace()) }
+        return APIFailure(status: response.status,
+                          reason: status?["reason"]?.stringValue ?? "HTTP\(response.status)",
+                          message: status?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+                          retryAfter: retryAfter)
+    }
+}

@@ -1,0 +1,116 @@
+/// A label value to write, and the Event that explains it (none for the first `yes`).
+struct Transition: Equatable {
+    struct Event: Equatable {
+        let type: String  // Normal or Warning
+        let reason: String
+        let message: String
+    }
+
+    let accepting: Bool
+    let event: Event?
+
+    var labelValue: String { accepting ? "yes" : "no" }
+}
+
+/// Decides what the label should be. No I/O: the loop reports what happened
+/// (samples, pod reads, writes) and asks for the write that is due.
+struct LabelController {
+    let threshold: Double
+    let policy: Settings.UsageFailurePolicy
+    let failureThreshold: Int
+
+    /// The label's value at the API server as last seen or written; nil when the pod has none.
+    private(set) var labelAtServer: String?
+    /// The latest decision; nil until the first sample (the label is then only ensured).
+    private(set) var decision: Transition?
+    private(set) var consecutiveFailures = 0
+
+    init(threshold: Double, policy: Settings.UsageFailurePolicy, failureThreshold: Int) {
+        self.threshold = threshold
+        self.policy = policy
+        self.failureThreshold = failureThreshold
+    }
+
+    /// The write that would make the server match the decision, if any is needed.
+    var pendingWrite: Transition? {
+        guard let decision else {
+            // A pod without the label counts as accepting and gets `yes` (as the original tool did).
+            return labelAtServer == "yes" || labelAtServer == "no" ? nil : Transition(accepting: true, event: nil)
+        }
+        return labelAtServer == decision.labelValue ? nil : decision
+    }
+
+    mutating func podRead(labelValue: String?) {
+        labelAtServer = labelValue
+    }
+
+    mutating func written(_ transition: Transition) {
+        labelAtServer = transition.labelValue
+    }
+
+    /// A sample arrived: at or above the threshold rejects, below accepts.
+    mutating func sampled(percent: Double) {
+        consecutiveFailures = 0
+        let usage = "Echo container uses \(formatPercent(percent))%, threshold is \(formatPercent(threshold))%"
+        if percent >= threshold {
+            decision = Transition(accepting: false, event: .init(
+                type: "Warning", reason: "OverThreshold", message: "Rejecting new connections. \(usage)"))
+        } else {
+            decision = Transition(accepting: true, event: .init(
+                type: "Normal", reason: "BelowThreshold", message: "Accepting new connections. \(usage)"))
+        }
+    }
+
+    /// A sample failed. `keep` leaves the decision alone; `reject` turns it to `no`
+    /// once `failureThreshold` samples in a row have failed.
+    mutating func sampleFailed(_ failure: String) {
+        consecutiveFailures += 1
+        guard policy == .reject, consecutiveFailures >= failureThreshold else { return }
+        if decision?.accepting == false && decision?.event?.reason == "UsageUnavailable" { return }
+        decision = Transition(accepting: false, event: .init(
+            type: "Warning", reason: "UsageUnavailable",
+            message: "Rejecting new connections. The Usage API failed \(consecutiveFailures) times in a row: \(failure)"))
+    }
+
+    /// The pod is stopping: reject new connections from now on.
+    mutating func stopping(signal: String) {
+        decision = Transition(accepting: false, event: .init(
+            type: "Normal", reason: "Terminating",
+            message: "Rejecting new connections. The watcher received \(signal) and the pod is stopping"))
+    }
+}
+
+/// `80` for whole numbers, else up to two decimals (`80.25`), as the original printed them.
+func formatPercent(_ value: Double) -> String {
+    let hundredths = (value * 100).rounded()
+    if hundredths.magnitude >= 1e15 { return "\(value)" }
+    let whole = Int(hundredths) / 100
+    let fraction = abs(Int(hundredths) % 100)
+    if fraction == 0 { return "\(whole)" }
+    let sign = hundredths < 0 && whole == 0 ? "-" : ""
+    return fraction % 10 == 0 ? "\(sign)\(whole).\(fraction / 10)" : "\(sign)\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+}
+
+/// Capped exponential backoff with jitter, honouring the server's Retry-After.
+struct Backoff {
+    let base: Double
+    let cap: Double
+    private(set) var failures = 0
+
+    init(base: Double = 0.5, cap: Double = 30) {
+        self.base = base
+        self.cap = cap
+    }
+
+    /// Seconds to wait after another failure; `random` in 0..<1 spreads retries of many pods apart.
+    mutating func nextDelay(retryAfter: Double?, random: Double) -> Double {
+        failures += 1
+        let exponential = min(cap, base * Double(1 << min(failures - 1, 30)))
+        let jittered = exponential * (0.5 + random / 2)
+        return max(jittered, min(retryAfter ?? 0, 300))
+    }
+
+    mutating func reset() {
+        failures = 0
+    }
+}

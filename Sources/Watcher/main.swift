@@ -1,0 +1,95 @@
+import Glibc
+import HTTPLite
+
+let watcherVersion = "0.1.0"
+
+/// Variables read besides the settings' own, for the API server connection.
+let connectionVariables = [
+    "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH", "KUBE_VERIFY_SSL",
+    "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT",
+    "SERVICE_ACCOUNT_DIR",
+]
+
+func readEnvironment() -> [String: String] {
+    var environment: [String: String] = [:]
+    for name in settingSpecs.compactMap(\.env) + connectionVariables {
+        if let value = getenv(name) { environment[name] = String(cString: value) }
+    }
+    return environment
+}
+
+func printToStandardError(_ text: String) {
+    var bytes = Array((text + "\n").utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+func helpText() -> String {
+    var text = """
+        network-watcher \(watcherVersion): labels its pod by the Echo Server's memory use.
+
+        usage: network-watcher [network:watch] [flags]
+
+        Settings (flag, then environment variable, then default):
+
+        """
+    for spec in settingSpecs {
+        let flags = spec.flags.joined(separator: ", ") + (spec.isSwitch ? "" : " VALUE")
+        text += "  \(flags)\n      \(spec.env ?? ""): \(spec.help) (default: \(spec.defaultText))\n"
+    }
+    text += """
+
+        API server connection (environment only):
+          KUBE_CONNECTION   cluster (default in a pod), http or token
+          KUBE_HOST         API server URL for http and token
+          KUBE_BEARER_TOKEN, KUBE_CA_PATH, KUBE_VERIFY_SSL, KUBE_CERTIFICATE_PATH, KUBE_KEY_PATH   for token
+          SERVICE_ACCOUNT_DIR   for cluster (default \(APIEndpoint.defaultServiceAccountDir))
+
+          --help, --version
+        """
+    return text
+}
+
+func main() -> Int32 {
+    let environment = readEnvironment()
+    let settings: Settings
+    switch Settings.parse(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) {
+    case .failure(let failure):
+        failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
+        return 2
+    case .success(.help):
+        print(helpText())
+        return 0
+    case .success(.version):
+        print("network-watcher \(watcherVersion)")
+        return 0
+    case .success(.run(let parsed)):
+        settings = parsed
+    }
+    let endpoint: APIEndpoint
+    switch APIEndpoint.resolve(environment: environment, fileExists: { access($0, R_OK) == 0 }) {
+    case .failure(let failure):
+        failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
+        return 2
+    case .success(let resolved):
+        endpoint = resolved
+    }
+    let namespace = settings.podNamespace ?? endpoint.namespaceFromFile ?? "default"
+
+    let log = Log(verbose: settings.verbose)
+    let signals = SignalWatcher()
+    log.info("starting network-watcher \(watcherVersion)", [
+        "pod": "\(namespace)/\(settings.podName)", "label": settings.label,
+        "memory_percent": formatPercent(settings.memoryPercent), "interval": formatSeconds(settings.checkingInterval),
+        "usage_url": settings.usageURL.description, "connection": endpoint.mode,
+        "api_server": endpoint.baseURL.description, "on_usage_failure": settings.onUsageFailure.rawValue,
+        "test_mode": "\(settings.testMode)",
+    ])
+    let api = KubeAPI(endpoint: endpoint, timeout: settings.apiTimeout, interrupt: signals.descriptor,
+                      clock: monotonicSeconds)
+    let usage = UsagePoller(url: settings.usageURL, timeout: settings.usageTimeout, interrupt: signals.descriptor)
+    let controller = Controller(settings: settings, namespace: namespace, api: api, usage: usage,
+                                signals: signals, log: log)
+    return controller.run()
+}
+
+exit(main())

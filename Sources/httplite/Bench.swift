@@ -1,0 +1,43 @@
+import Glibc
+import HTTPLite
+
+/// `httplite bench MODE N URL [CA-FILE]`: N GETs parsing `memory.percent`, then one
+/// result line with CPU time and peak RSS, for scripts/bench.sh.
+///
+/// plain and tls reuse one keep-alive connection; tlsnew opens a new TLS connection each time.
+func runBench(_ arguments: [String]) {
+    guard arguments.count >= 3, ["plain", "tls", "tlsnew"].contains(arguments[0]),
+          let count = Int(arguments[1]), count >= 0
+    else { fail("bench takes MODE N URL [CA-FILE]") }
+    let mode = arguments[0]
+    var configuration = HTTPClient.Configuration()
+    if arguments.count > 3 { configuration.tls.trustRoots = .file(arguments[3]) }
+    let url: HTTPURL
+    do { url = try HTTPURL(arguments[2]) } catch { fail("\(error)") }
+    var request = HTTPRequest(url: url)
+    if mode == "tlsnew" { request.headers.add("Connection", "close") }
+
+    let start = monotonicSeconds()
+    var firstResponse = 0.0
+    var client = HTTPClient(configuration: configuration)
+    var sum = 0.0
+    do {
+        for index in 0..<count {
+            if mode == "tlsnew" { client = HTTPClient(configuration: configuration) }
+            let response = try client.execute(request)
+            guard response.status == 200, let percent = try JSON.parse(response.body)["memory"]?["percent"]?.doubleValue else {
+                fail("unexpected response \(response.status)", status: 1)
+            }
+            sum += percent
+            if index == 0 { firstResponse = monotonicSeconds() - start }
+        }
+    } catch {
+        fail("\(error)", status: 1)
+    }
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+    print("client=httplite mode=\(mode) n=\(count) cpu_us=\(Int(cpu)) maxrss_kb=\(usage.ru_maxrss) first_response_ms=\(firstResponse * 1000) checksum=\(sum)")
+}
+

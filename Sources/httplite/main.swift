@@ -1,0 +1,108 @@
+import Glibc
+import HTTPLite
+
+// `httplite get URL [options]`: HTTPLite on the command line, for the
+// integration tests and the benchmarks. One JSON line per response.
+
+let usage = """
+    usage: httplite get URL [--ca FILE] [--ca-pem FILE] [--cert FILE --key FILE]
+                            [--cert-pem FILE --key-pem FILE] [--insecure]
+                            [--timeout SECONDS] [--connect-timeout SECONDS] [--repeat N]
+                            [--method METHOD] [--data TEXT] [--header "Name: value"]...
+                            [--max-body BYTES] [--max-header BYTES]
+           httplite bench plain|tls|tlsnew N URL [CA-FILE]
+    """
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
+    var text = Array("httplite: \(message)\n\(usage)\n".utf8)
+    _ = text.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    exit(status)
+}
+
+func readFile(_ path: String) -> [UInt8] {
+    do { return try readLocalFile(path) } catch { fail("\(error)") }
+}
+
+func number(_ text: String, _ option: String) -> Double {
+    guard let value = Double(text), value >= 0 else { fail("\(option) takes a number, not \"\(text)\"") }
+    return value
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { fail("no command") }
+arguments.removeFirst()
+
+switch command {
+case "get":
+    runGet(arguments)
+case "bench":
+    runBench(arguments)
+default:
+    fail("unknown command \(command)")
+}
+
+func runGet(_ arguments: [String]) {
+    var configuration = HTTPClient.Configuration()
+    var url: String?
+    var repeatCount = 1
+    var method = "GET"
+    var body: [UInt8]?
+    var headers = HTTPHeaders()
+    var index = 0
+    func value() -> String {
+        index += 1
+        guard index < arguments.count else { fail("\(arguments[index - 1]) needs a value") }
+        return arguments[index]
+    }
+    while index < arguments.count {
+        let argument = arguments[index]
+        switch argument {
+        case "--ca": configuration.tls.trustRoots = .file(value())
+        case "--ca-pem": configuration.tls.trustRoots = .bytes(readFile(value()))
+        case "--cert": configuration.tls.certificate = .file(value())
+        case "--key": configuration.tls.privateKey = .file(value())
+        case "--cert-pem": configuration.tls.certificate = .bytes(readFile(value()))
+        case "--key-pem": configuration.tls.privateKey = .bytes(readFile(value()))
+        case "--insecure": configuration.tls.verifiesPeer = false
+        case "--timeout": configuration.timeout = number(value(), argument)
+        case "--connect-timeout": configuration.connectTimeout = number(value(), argument)
+        case "--repeat": repeatCount = Int(number(value(), argument))
+        case "--method": method = value()
+        case "--data": body = Array(value().utf8)
+        case "--max-body": configuration.limits.maxBodyBytes = Int(number(value(), argument))
+        case "--max-header": configuration.limits.maxHeaderBytes = Int(number(value(), argument))
+        case "--header":
+            let field = value()
+            guard let colon = field.firstIndex(of: ":") else { fail("--header takes \"Name: value\"") }
+            headers.add(String(field[..<colon]), field[field.index(after: colon)...].trimmingWhitespace())
+        default:
+            if argument.hasPrefix("-") || url != nil { fail("unexpected argument \(argument)") }
+            url = argument
+        }
+        index += 1
+    }
+    guard let url else { fail("no URL") }
+
+    let client = HTTPClient(configuration: configuration)
+    do {
+        let request = HTTPRequest(method: method, url: try HTTPURL(url), headers: headers, body: body)
+        for _ in 0..<repeatCount {
+            let response = try client.execute(request)
+            let fields = response.headers.map { JSON.array([.string($0.name), .string($0.value)]) }
+            let line = JSON.object([
+                ("status", .number(Double(response.status))),
+                ("headers", .array(fields)),
+                ("body", .string(String(decoding: response.body, as: UTF8.self))),
+                ("bodyLength", .number(Double(response.body.count))),
+                ("connections", .number(Double(client.connectionsOpened))),
+            ])
+            print(line.serialized())
+        }
+    } catch let error as HTTPError {
+        print(JSON.object([("error", .string(error.code.name)), ("detail", .string(error.detail))]).serialized())
+        exit(1)
+    } catch {
+        print(JSON.object([("error", .string("unknown")), ("detail", .string("\(error)"))]).serialized())
+        exit(1)
+    }
+}
