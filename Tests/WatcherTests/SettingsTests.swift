@@ -1,0 +1,112 @@
+import XCTest
+@testable import Watcher
+
+final class SettingsTests: XCTestCase {
+    private func parse(_ arguments: [String], _ environment: [String: String] = [:]) -> Result<Settings.Request, SettingErrors> {
+        Settings.parse(arguments: arguments, environment: environment)
+    }
+
+    private func settings(_ arguments: [String], _ environment: [String: String] = [:],
+                          file: StaticString = #filePath, line: UInt = #line) throws -> Settings {
+        guard case .success(.run(let settings)) = parse(arguments, environment) else {
+            XCTFail("expected settings, got \(parse(arguments, environment))", file: file, line: line)
+            throw XCTSkip()
+        }
+        return settings
+    }
+
+    private func errors(_ arguments: [String], _ environment: [String: String] = [:]) -> [SettingError] {
+        guard case .failure(let failure) = parse(arguments, environment) else { return [] }
+        return failure.errors
+    }
+
+    func testDefaultsMatchTheOriginalTool() throws {
+        let settings = try settings([])
+        XCTAssertNil(settings.podNamespace)
+        XCTAssertEqual(settings.podName, "some-pod")
+        XCTAssertEqual(settings.echoAppPort, 6001)
+        XCTAssertEqual(settings.usageURL.description, "http://127.0.0.1:6001/usage")
+        XCTAssertEqual(settings.memoryPercent, 75)
+        XCTAssertEqual(settings.checkingInterval, 1)
+        XCTAssertFalse(settings.testMode)
+        XCTAssertEqual(settings.label, "echo.soketi.app/accepts-new-connections")
+        XCTAssertEqual(settings.onUsageFailure, .keep)
+        XCTAssertEqual(settings.usageFailureThreshold, 3)
+        XCTAssertEqual(settings.podResyncInterval, 30)
+        XCTAssertEqual(settings.startupTimeout, 60)
+    }
+
+    func testFlagsBeatEnvironmentWhichBeatsDefaults() throws {
+        let environment = ["POD_NAME": "from-env", "MEMORY_PERCENT": "60", "ECHO_APP_PORT": "7000", "TEST_MODE": "yes"]
+        let fromEnv = try settings(["network:watch"], environment)
+        XCTAssertEqual(fromEnv.podName, "from-env")
+        XCTAssertEqual(fromEnv.memoryPercent, 60)
+        XCTAssertEqual(fromEnv.usageURL.description, "http://127.0.0.1:7000/usage")
+        XCTAssertTrue(fromEnv.testMode)
+
+        let fromFlags = try settings(["network:watch", "--pod-name", "from-flag", "--memory-percent=90",
+                                      "--interval", "0.25", "--test=false"], environment)
+        XCTAssertEqual(fromFlags.podName, "from-flag")
+        XCTAssertEqual(fromFlags.memoryPercent, 90)
+        XCTAssertEqual(fromFlags.checkingInterval, 0.25)
+        XCTAssertFalse(fromFlags.testMode)
+        XCTAssertEqual(try settings(["--checking-interval", "2"]).checkingInterval, 2)
+    }
+
+    func testEverySettingHasItsFlagAndVariable() throws {
+        let settings = try settings([
+            "--pod-namespace", "ns", "--echo-app-port", "9601", "--kubernetes-label", "ws.soketi.app/accepts-new-connections",
+            "--usage-url", "http://127.0.0.1:9601/usage", "--usage-timeout", "0.5", "--on-usage-failure", "reject",
+            "--usage-failure-threshold", "5", "--pod-resync-interval", "10", "--startup-timeout", "3",
+            "--api-timeout", "2", "-v", "--test",
+        ])
+        XCTAssertEqual(settings.podNamespace, "ns")
+        XCTAssertEqual(settings.echoAppPort, 9601)
+        XCTAssertEqual(settings.label, "ws.soketi.app/accepts-new-connections")
+        XCTAssertEqual(settings.usageURL.port, 9601)
+        XCTAssertEqual(settings.usageTimeout, 0.5)
+        XCTAssertEqual(settings.onUsageFailure, .reject)
+        XCTAssertEqual(settings.usageFailureThreshold, 5)
+        XCTAssertEqual(settings.podResyncInterval, 10)
+        XCTAssertEqual(settings.startupTimeout, 3)
+        XCTAssertEqual(settings.apiTimeout, 2)
+        XCTAssertTrue(settings.verbose)
+        XCTAssertTrue(settings.testMode)
+    }
+
+    func testBooleans() throws {
+        for (text, value) in [("true", true), ("1", true), ("YES", true), ("false", false), ("0", false), ("no", false)] {
+            XCTAssertEqual(try settings([], ["TEST_MODE": text]).testMode, value, text)
+        }
+        XCTAssertEqual(errors([], ["TEST_MODE": "maybe"]).map(\.setting), ["TEST_MODE"])
+    }
+
+    func testEveryBadValueIsReportedWithItsName() {
+        let found = errors(["--memory-percent", "abc", "--bogus"], [
+            "ECHO_APP_PORT": "70000", "CHECKING_INTERVAL": "0", "KUBERNETES_LABEL": "-bad-", "POD_NAME": "Not_A_Pod",
+            "ON_USAGE_FAILURE": "panic", "USAGE_URL": "ftp://x",
+        ])
+        XCTAssertEqual(Set(found.map(\.setting)), [
+            "--memory-percent", "--bogus", "ECHO_APP_PORT", "CHECKING_INTERVAL", "KUBERNETES_LABEL", "POD_NAME",
+            "ON_USAGE_FAILURE", "USAGE_URL",
+        ])
+        let percent = found.first { $0.setting == "--memory-percent" }
+        XCTAssertEqual(percent?.description, "--memory-percent=\"abc\": expected a number greater than 0 and at most 1000")
+        XCTAssertEqual(errors(["--pod-name"]).first?.accepted, "needs a value")
+    }
+
+    func testHelpAndVersion() {
+        XCTAssertEqual(try parse(["--help"]).get(), .help)
+        XCTAssertEqual(try parse(["network:watch", "--version"]).get(), .version)
+    }
+
+    func testLabelKeys() {
+        XCTAssertTrue(isLabelKey("echo.soketi.app/accepts-new-connections"))
+        XCTAssertTrue(isLabelKey("simple"))
+        XCTAssertFalse(isLabelKey("a/b/c"))
+        XCTAssertFalse(isLabelKey("Upper.Case/name"))
+        XCTAssertFalse(isLabelKey("x/" + String(repeating: "a", count: 64)))
+        XCTAssertFalse(isLabelKey("x/-dash"))
+        XCTAssertFalse(isLabelKey(""))
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test: Swift unit tests, then the
+# integration tests that drive the built binaries against real peers
+# (nginx, openssl s_server, kubectl) and the test servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+swift build --build-tests
+swift test --skip-build
+python3 -m pytest -q "$@"
