@@ -105,8 +105,7 @@ public final class HTTPClient {
             connection.close()
             throw error
         }
-        let closeRequested = request.headers.values(for: "Connection").contains { $0.lowercased().contains("close") }
-        if parsed.keepAlive && !closeRequested && !connection.hasLeftoverBytes {
+        if parsed.keepAlive && !request.headers.contains(token: "close", in: "Connection") && !connection.hasLeftoverBytes {
             idle.removeValue(forKey: key)?.close()
             idle[key] = connection
         } else {

@@ -26,6 +26,13 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
+    /// Whether any `name` field lists `token` in its comma-separated value (e.g. `Connection: close`).
+    public func contains(token: String, in name: String) -> Bool {
+        values(for: name).contains { value in
+            value.split(separator: ",").contains { equalsIgnoringCase($0.trimmingWhitespace(), token) }
+        }
+    }
+
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
         fields.makeIterator()
     }

@@ -227,16 +227,8 @@ struct ResponseParser {
             }
         }
         headers = HTTPHeaders(fields)
-        var close = false
-        var keepAliveToken = false
-        for value in headers.values(for: "Connection") {
-            for token in value.split(separator: ",") {
-                let name = token.trimmingWhitespace()
-                if equalsIgnoringCase(name, "close") { close = true }
-                if equalsIgnoringCase(name, "keep-alive") { keepAliveToken = true }
-            }
-        }
-        keepAlive = minor == 0 ? keepAliveToken && !close : !close
+        let close = headers.contains(token: "close", in: "Connection")
+        keepAlive = minor == 0 ? headers.contains(token: "keep-alive", in: "Connection") && !close : !close
         return nil
     }
 

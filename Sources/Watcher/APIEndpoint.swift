@@ -82,7 +82,8 @@ struct APIEndpoint {
         guard let host = value("KUBE_HOST") else {
             return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_HOST", value: "", accepted: "KUBE_CONNECTION=\(mode) needs the API server URL in KUBE_HOST")]))
         }
-        let text = host.contains("://") ? host : "\(scheme)://\(host)"
+        let hasScheme = host.utf8.count > 7 && (host.hasPrefix("http://") || host.hasPrefix("https://"))
+        let text = hasScheme ? host : "\(scheme)://\(host)"
         guard let url = try? HTTPURL(text), url.scheme.rawValue == scheme, url.target == "/" else {
             return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_HOST", value: host,
                                           accepted: "an \(scheme):// URL of the API server, with no path (KUBE_CONNECTION=\(mode))")]))
