@@ -1,7 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The product depends on nothing but the C library and OpenSSL.
+// The product depends on nothing but the C library and OpenSSL. Its modules
+// do without the Regex and Concurrency runtimes, which keeps the static
+// binary small (scripts/build-static.sh); importing them implicitly would let
+// a stray `String.contains(String)` pull in megabytes unnoticed.
+let lean: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import",
+                  "-Xfrontend", "-disable-implicit-concurrency-module-import"]),
+]
+
 let package = Package(
     name: "network-watcher",
     products: [
@@ -17,8 +25,8 @@ let package = Package(
         ),
         // Linux headers the Glibc module leaves out (signalfd).
         .systemLibrary(name: "CSystem"),
-        .target(name: "HTTPLite", dependencies: ["CTLS"]),
-        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem"]),
+        .target(name: "HTTPLite", dependencies: ["CTLS"], swiftSettings: lean),
+        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem"], swiftSettings: lean),
         // A command-line front end to HTTPLite, for the integration tests and benchmarks.
         .executableTarget(name: "httplite", dependencies: ["HTTPLite"]),
         .testTarget(name: "HTTPLiteTests", dependencies: ["HTTPLite"]),

@@ -7,4 +7,7 @@ cd "$(dirname "$0")/.."
 
 swift build --build-tests
 swift test --skip-build
+# The static binary that goes into the scratch image (its size budget and the
+# pod-faithful run are integration tests).
+scripts/build-static.sh out/network-watcher
 python3 -m pytest -q "$@"

@@ -5,6 +5,9 @@ import pytest
 
 from support import pki
 
+# The test servers' and real peers' fixtures, for every test module.
+pytest_plugins = ["support.servers", "support.peers"]
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
