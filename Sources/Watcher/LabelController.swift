@@ -37,7 +37,11 @@ struct LabelController {
             // A pod without the label counts as accepting and gets `yes` (as the original tool did).
             return labelAtServer == "yes" || labelAtServer == "no" ? nil : Transition(accepting: true, event: nil)
         }
-        return labelAtServer == decision.labelValue ? nil : decision
+        if labelAtServer == decision.labelValue { return nil }
+        // A missing or unknown value counts as accepting: writing `yes` over it
+        // puts the label right but changes nothing for the Service, so no Event.
+        if decision.accepting && labelAtServer != "no" { return Transition(accepting: true, event: nil) }
+        return decision
     }
 
     mutating func podRead(labelValue: String?) {

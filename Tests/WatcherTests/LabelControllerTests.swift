@@ -46,7 +46,17 @@ final class LabelControllerTests: XCTestCase {
         state.podRead(labelValue: "no")
         XCTAssertEqual(state.pendingWrite?.labelValue, "yes")
         state.podRead(labelValue: "garbage")
-        XCTAssertEqual(state.pendingWrite?.labelValue, "yes")
+        XCTAssertEqual(state.pendingWrite, Transition(accepting: true, event: nil), "garbage counts as accepting")
+    }
+
+    func testAMissingLabelCountsAsAcceptingSoBelowTheThresholdRecordsNoEvent() throws {
+        var state = controller()
+        state.podRead(labelValue: nil)
+        state.sampled(percent: 10)
+        XCTAssertEqual(state.pendingWrite, Transition(accepting: true, event: nil))
+        state.podRead(labelValue: nil)
+        state.sampled(percent: 90)
+        XCTAssertEqual(try XCTUnwrap(state.pendingWrite).event?.reason, "OverThreshold")
     }
 
     func testFailedSamplesKeepTheLabelByDefault() {

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# A first run without a cluster: the watcher against the test API server and
+# a usage server whose memory swings between 50% and 90% every few seconds.
+# Shows the pod's label flipping and the Events, read with the real kubectl.
+#   scripts/demo.sh [SECONDS]        (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+label=echo.soketi.app/accepts-new-connections
+
+for tool in swift python3 openssl kubectl; do
+  command -v "$tool" >/dev/null || { echo "demo: $tool is needed (see .ci/run for the packages)" >&2; exit 1; }
+done
+swift build --product network-watcher 2>&1 | tail -1
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# start PROGRAM ARGS...: runs a test server and prints its READY line.
+start() {
+  python3 "$@" >"$work/ready" 2>"$work/server.log" &
+  pids+=($!)
+  for _ in $(seq 100); do
+    grep -q READY "$work/ready" && { cat "$work/ready"; return; }
+    sleep 0.1
+  done
+  echo "demo: $1 did not start" >&2; cat "$work/server.log" >&2; exit 1
+}
+control() {  # control URL JSON
+  python3 -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], sys.argv[2].encode(), {"Content-Type": "application/json"}), timeout=5).read()' "$1" "$2"
+}
+
+PYTHONPATH=Tests/integration python3 -c '
+import sys
+from support import pki
+ca = pki.make_ca(sys.argv[1]); pki.make_cert(sys.argv[1], "server", ca)' "$work"
+
+ready=$(start Tests/integration/servers/fake_apiserver.py --port 0 --control-port 0 \
+  --cert "$work/server.crt" --key "$work/server.key" --tokens '{"demo-token": ["*"]}')
+api=$(echo "$ready" | sed -E 's/.*api=([0-9]+).*/\1/')
+api_control=$(echo "$ready" | sed -E 's/.*control=([0-9]+).*/\1/')
+ready=$(start Tests/integration/servers/usage_server.py --port 0)
+usage=$(echo "$ready" | sed -E 's/.*port=([0-9]+).*/\1/')
+control "http://127.0.0.1:$api_control/control/pods" '{"namespace": "default", "name": "echo-0", "labels": {"app": "echo"}}'
+control "http://127.0.0.1:$usage/control" '{"wave": {"low": 50, "high": 90, "period": 8}}'
+
+kubectl="kubectl --kubeconfig $work/kubeconfig --cache-dir $work/cache --request-timeout 5s"
+$kubectl config set-cluster demo --server "https://127.0.0.1:$api" --certificate-authority "$work/test-ca.crt" >/dev/null
+$kubectl config set-credentials demo --token demo-token >/dev/null
+$kubectl config set-context demo --cluster demo --user demo --namespace default >/dev/null
+$kubectl config use-context demo >/dev/null
+
+echo "== network-watcher: threshold 75%, usage swinging 50% <-> 90%, for ${seconds}s"
+KUBE_CONNECTION=token KUBE_HOST="https://127.0.0.1:$api" KUBE_BEARER_TOKEN=demo-token \
+  KUBE_CA_PATH="$work/test-ca.crt" POD_NAME=echo-0 POD_NAMESPACE=default \
+  USAGE_URL="http://127.0.0.1:$usage/usage" MEMORY_PERCENT=75 CHECKING_INTERVAL=0.5 \
+  .build/debug/network-watcher network:watch &
+watcher=$!
+pids+=($watcher)
+
+end=$((SECONDS + seconds))
+while [ $SECONDS -lt $end ]; do
+  sleep 2
+  echo "== kubectl get pod echo-0 -L $label"
+  $kubectl get pod echo-0 -L "$label"
+done
+
+kill -TERM "$watcher"
+wait "$watcher" || true
+echo "== after SIGTERM: kubectl get pod echo-0 -L $label"
+$kubectl get pod echo-0 -L "$label"
+echo "== kubectl get events"
+$kubectl get events -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message
