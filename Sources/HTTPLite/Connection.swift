@@ -108,7 +108,10 @@ final class Connection {
         while true {
             let received = try storage.withUnsafeMutableBytes { raw in
                 let free = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
-                return try tls?.receive(into: free) ?? socket.receive(into: free)
+                // Not `tls?.receive(...) ?? socket.receive(...)`: a TLS "nothing yet" is nil
+                // too, and the socket must then be left to OpenSSL.
+                if let tls { return try tls.receive(into: free) }
+                return try socket.receive(into: free)
             }
             if let received {
                 if received > 0 { receivedNothing = false }
