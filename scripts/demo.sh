@@ -8,9 +8,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 label=echo.soketi.app/accepts-new-connections
 
-for tool in swift python3 openssl kubectl; do
-  command -v "$tool" >/dev/null || { echo "demo: $tool is needed (see .ci/run for the packages)" >&2; exit 1; }
-done
+command -v swift >/dev/null || { echo "demo: Swift 6 is needed (swift.org)" >&2; exit 1; }
+scripts/install-deps.sh
 swift build --product network-watcher 2>&1 | tail -1
 
 work=$(mktemp -d)

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build
 # The static binary that goes into the scratch image (its size budget and the
