@@ -52,29 +52,22 @@ final class Connection {
     func readResponse(with parser: inout ResponseParser, deadline: Deadline) throws -> ParsedResponse {
         // Nothing can be there yet right after a request, so wait before the first read.
         var waitFirst = true
+        var atEndOfStream = false
         while true {
-            if end > start {
-                switch parser.parse(storage[start..<end], atEndOfStream: false) {
+            if end > start || atEndOfStream {
+                switch parser.parse(storage[start..<end], atEndOfStream: atEndOfStream) {
                 case .done(let response, let consumed):
                     consume(consumed)
                     return response
                 case .malformed(let error):
                     throw error
+                case .needMoreBytes where atEndOfStream:
+                    throw HTTPError(.closedEarly, "the peer closed the connection before the response ended")
                 case .needMoreBytes:
                     break
                 }
             }
-            if try fill(deadline: deadline, waitFirst: waitFirst) == 0 {
-                switch parser.parse(storage[start..<end], atEndOfStream: true) {
-                case .done(let response, let consumed):
-                    consume(consumed)
-                    return response
-                case .malformed(let error):
-                    throw error
-                case .needMoreBytes:
-                    throw HTTPError(.closedEarly, "the peer closed the connection before the response ended")
-                }
-            }
+            atEndOfStream = try fill(deadline: deadline, waitFirst: waitFirst) == 0
             waitFirst = false
         }
     }
