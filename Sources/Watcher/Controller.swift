@@ -97,6 +97,8 @@ final class Controller {
     private func check() -> Bool {
         var ok = true
         switch usage.sample() {
+        case .failure(let failure) where failure.interrupted:
+            return ok  // a signal is waiting; the loop stops next
         case .success(let percent):
             log.debug("sample", ["percent": formatPercent(percent), "threshold": formatPercent(settings.memoryPercent)])
             state.sampled(percent: percent)

@@ -3,6 +3,8 @@ import HTTPLite
 /// Why a sample of the Usage API gave no percent.
 struct UsageFailure: Error, CustomStringConvertible {
     let description: String
+    /// A signal ended the wait: not the Usage API's fault, and not to be counted.
+    var interrupted = false
 }
 
 /// Reads `memory.percent` from the Echo Server's Usage API.
@@ -24,7 +26,7 @@ final class UsagePoller {
         do {
             response = try client.execute(request)
         } catch let error as HTTPError {
-            return .failure(UsageFailure(description: error.description))
+            return .failure(UsageFailure(description: error.description, interrupted: error.code == .interrupted))
         } catch {
             return .failure(UsageFailure(description: "\(error)"))
         }
