@@ -19,6 +19,8 @@ final class Controller {
     private var pendingEvents: [JSON] = []
     private var eventNotBefore = 0.0
     private var eventBackoff = Backoff()
+    /// The last good sample, for the log line of a transition.
+    private var lastPercent: Double?
 
     init(settings: Settings, namespace: String, api: KubeAPI, usage: UsagePoller, signals: SignalWatcher, log: Log) {
         self.settings = settings
@@ -55,7 +57,8 @@ final class Controller {
     /// Reads the pod, retrying an unreachable API server for `startupTimeout`.
     /// Nil when watching can begin, else the exit status.
     private func start() -> Int32? {
-        let giveUpAt = monotonicSeconds() + settings.startupTimeout
+        let startedAt = monotonicSeconds()
+        let giveUpAt = startedAt + settings.startupTimeout
         var backoff = Backoff(base: 0.5, cap: 5)
         while true {
             do throws(APIFailure) {
@@ -74,13 +77,14 @@ final class Controller {
                     log.error(explain(error, verb: "get", resource: "pods"), ["error": error.description])
                     return 1
                 }
-                let delay = backoff.nextDelay(retryAfter: error.retryAfter, random: random())
                 let now = monotonicSeconds()
-                guard now + delay < giveUpAt else {
+                guard now < giveUpAt else {
                     log.error("the API server could not be reached", ["error": error.description,
-                                                                       "waited": "\(Int(settings.startupTimeout))s"])
+                                                                       "waited": formatSeconds(now - startedAt)])
                     return 1
                 }
+                // The last wait is cut short so that one more try falls on the deadline.
+                let delay = min(backoff.nextDelay(retryAfter: error.retryAfter, random: random()), giveUpAt - now)
                 log.warning("the API server is not reachable yet; retrying", ["error": error.description,
                                                                               "retry_in": formatSeconds(delay)])
                 if let signal = signals.wait(until: now + delay, now: monotonicSeconds) {
@@ -102,6 +106,7 @@ final class Controller {
         case .success(let percent):
             log.debug("sample", ["percent": formatPercent(percent), "threshold": formatPercent(settings.memoryPercent)])
             state.sampled(percent: percent)
+            lastPercent = percent
         case .failure(let failure):
             ok = false
             state.sampleFailed(failure.description)
@@ -164,7 +169,9 @@ final class Controller {
             log.info("label set", ["label": transition.labelValue])
             return
         }
-        log.info("label set", ["label": transition.labelValue, "reason": event.reason, "message": event.message])
+        log.info("label set", ["label": transition.labelValue, "reason": event.reason,
+                               "percent": lastPercent.map(formatPercent) ?? "unknown",
+                               "threshold": formatPercent(settings.memoryPercent), "message": event.message])
         pendingEvents.append(makeEvent(event, about: pod, at: .now()))
         if pendingEvents.count > 20 { pendingEvents.removeFirst() }
     }

@@ -15,9 +15,13 @@ struct APIFailure: Error, CustomStringConvertible {
     let message: String
     let retryAfter: Double?
 
-    /// 409, 429, 5xx and transport failures may succeed later; 401/403/404/422 will not by waiting.
+    /// 409, 429, 5xx and transport failures may succeed later; 401/403/404/422, a certificate
+    /// that does not verify and unusable TLS settings will not by waiting.
     var isRetryable: Bool {
-        guard let status else { return reason != "interrupted" }
+        guard let status else {
+            return reason != "interrupted" && reason != "tlsConfiguration"
+                && !(reason == "tls" && message.hasPrefix("TLS handshake failed: certificate verify failed"))
+        }
         return status == 409 || status == 429 || (500...599).contains(status)
     }
 

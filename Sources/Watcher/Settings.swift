@@ -87,7 +87,7 @@ let settingSpecs: [SettingSpec] = [
 extension Settings {
     /// Combines flags, then environment, then defaults. Reports every bad value, not just the first.
     static func parse(arguments: [String], environment: [String: String]) -> Result<Request, SettingErrors> {
-        var flagValues: [String: String] = [:]  // by environment name
+        var flagValues: [String: (value: String, flag: String)] = [:]  // by environment name
         var errors: [SettingError] = []
         var index = 0
         if arguments.first == "network:watch" { index = 1 }
@@ -102,11 +102,11 @@ extension Settings {
                 continue
             }
             if spec.isSwitch {
-                flagValues[env] = inlineValue ?? "true"
+                flagValues[env] = (inlineValue ?? "true", name)
             } else if let inlineValue {
-                flagValues[env] = inlineValue
+                flagValues[env] = (inlineValue, name)
             } else if index < arguments.count {
-                flagValues[env] = arguments[index]
+                flagValues[env] = (arguments[index], name)
                 index += 1
             } else {
                 errors.append(SettingError(setting: name, value: "", accepted: "needs a value"))
@@ -157,21 +157,19 @@ extension Settings {
 
 /// Reads one setting at a time, flag before environment, collecting errors.
 struct SettingReader {
-    let flags: [String: String]
+    /// Values given as flags, with the flag as the user spelled it, by environment name.
+    let flags: [String: (value: String, flag: String)]
     let environment: [String: String]
     private(set) var errors: [SettingError] = []
 
-    init(flags: [String: String], environment: [String: String]) {
+    init(flags: [String: (value: String, flag: String)], environment: [String: String]) {
         self.flags = flags
         self.environment = environment
     }
 
     /// The raw value and the name to report it under (the flag or the variable).
     private func raw(_ env: String) -> (value: String, source: String)? {
-        if let value = flags[env] {
-            let flag = settingSpecs.first { $0.env == env }?.flags.last ?? env
-            return (value, flag)
-        }
+        if let given = flags[env] { return (given.value, given.flag) }
         if let value = environment[env], !value.isEmpty { return (value, env) }
         return nil
     }
