@@ -21,8 +21,10 @@ final class Connection {
         socket = try Socket.connect(to: addresses, deadline: deadline, interrupt: interrupt)
         if let tlsContext {
             do {
-                tls = try TLSSession(context: tlsContext, socket: socket, host: url.host,
-                                     hostIsIP: url.hostIsIP || url.host.contains(":"), deadline: deadline)
+                let name = tlsContext.serverName ?? url.host
+                let nameIsIP = tlsContext.serverName.map { SocketAddress.isIPv4($0) || SocketAddress.isIPv6($0) }
+                    ?? (url.hostIsIP || url.host.contains(":"))
+                tls = try TLSSession(context: tlsContext, socket: socket, host: name, hostIsIP: nameIsIP, deadline: deadline)
             } catch {
                 socket.close()
                 throw error

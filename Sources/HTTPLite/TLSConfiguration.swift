@@ -13,12 +13,16 @@ public struct TLSConfiguration: Sendable {
     public var privateKey: PEMSource?
     /// When false, neither the chain nor the host name is checked. Only for when a user asks.
     public var verifiesPeer: Bool
+    /// The name to send in SNI and to verify the certificate against instead of
+    /// the URL's host (kubeconfig `tls-server-name`); nil means the URL's host.
+    public var serverName: String?
 
     public init(trustRoots: PEMSource? = nil, certificate: PEMSource? = nil,
-                privateKey: PEMSource? = nil, verifiesPeer: Bool = true) {
+                privateKey: PEMSource? = nil, verifiesPeer: Bool = true, serverName: String? = nil) {
         self.trustRoots = trustRoots
         self.certificate = certificate
         self.privateKey = privateKey
         self.verifiesPeer = verifiesPeer
+        self.serverName = serverName
     }
 }

@@ -4,6 +4,8 @@ import CTLS
 final class TLSContext {
     let pointer: OpaquePointer
     let verifiesPeer: Bool
+    /// `TLSConfiguration.serverName`: what the sessions verify and send as SNI instead of the URL's host.
+    let serverName: String?
 
     init(_ configuration: TLSConfiguration) throws {
         guard let context = SSL_CTX_new(TLS_client_method()) else {
@@ -11,6 +13,7 @@ final class TLSContext {
         }
         pointer = context
         verifiesPeer = configuration.verifiesPeer
+        serverName = configuration.serverName
         _ = ctls_ctx_set_min_version(context, TLS1_2_VERSION)
         _ = ctls_ctx_ignore_unexpected_eof(context)
         // Swift arrays may move between a write that would block and its retry.

@@ -7,26 +7,45 @@ struct APIEndpoint {
         case fixed(String)
         /// The service account's token file, which the kubelet rewrites before it expires.
         case file(String)
+        /// A kubeconfig exec plugin, and what its run at start printed.
+        case exec(ExecPlugin, first: ExecCredential)
+
+        /// Whether a 401 is worth fetching the credential again (and retrying once).
+        var refreshesAfter401: Bool {
+            switch self {
+            case .none, .fixed: return false
+            case .file, .exec: return true
+            }
+        }
     }
 
     let mode: String
     let baseURL: HTTPURL
     let tls: TLSConfiguration
     let token: Token
-    /// The namespace from the service account's files, when running in a pod.
+    /// The namespace from the service account's files, when running in a pod,
+    /// or from the kubeconfig context.
     let namespaceFromFile: String?
+    /// Where the settings came from, for the startup log (which kubeconfig, which context).
+    var source = ""
 
     static let defaultServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     /// Reads `KUBE_CONNECTION` and its companions (see the README). Reports every
-    /// problem, including files that cannot be read, as `SettingError`s.
-    static func resolve(environment: [String: String],
-                        fileExists: (String) -> Bool) -> Result<APIEndpoint, SettingErrors> {
+    /// problem, including files that cannot be read and failing exec plugins, as
+    /// `SettingError`s. Kubeconfig exec plugins run here once, so a broken one stops the start.
+    static func resolve(environment: [String: String], fileExists: @escaping (String) -> Bool,
+                        readFile: @escaping (String) -> Result<[UInt8], HTTPError> = EndpointIO.readLocal,
+                        runPlugin: @escaping (ExecPlugin) -> Result<ExecCredential, KubeconfigError> = { $0.runResult() })
+        -> Result<APIEndpoint, SettingErrors> {
         func value(_ name: String) -> String? {
             environment[name].flatMap { $0.isEmpty ? nil : $0 }
         }
         let inPod = value("KUBERNETES_SERVICE_HOST") != nil
-        let mode = value("KUBE_CONNECTION") ?? (inPod ? "cluster" : "")
+        let io = EndpointIO(fileExists: fileExists, readFile: readFile, runPlugin: runPlugin)
+        guard let mode = value("KUBE_CONNECTION") ?? (inPod ? "cluster" : nil) else {
+            return kubeconfigFallback(value: value, io: io)
+        }
         switch mode {
         case "cluster":
             return cluster(value: value, fileExists: fileExists)
@@ -34,14 +53,13 @@ struct APIEndpoint {
             return remote(mode: mode, value: value, fileExists: fileExists)
         case "token":
             return remote(mode: mode, value: value, fileExists: fileExists)
-        case "kubeconfig", "environment":
-            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: mode,
-                                          accepted: "kubeconfig connections are not supported yet; use cluster, http or token")]))
-        case "":
-            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: "",
-                                          accepted: "no API server settings found: looked for KUBE_CONNECTION and KUBERNETES_SERVICE_HOST (set inside a pod); set KUBE_CONNECTION=http or token with KUBE_HOST outside a cluster")]))
+        case "kubeconfig":
+            return kubeconfigPath(value: value, io: io, how: "KUBECONFIG_PATH")
+        case "environment":
+            return kubeconfigList(value: value, io: io, how: "KUBECONFIG")
         default:
-            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: mode, accepted: "expected cluster, http or token")]))
+            return .failure(SettingErrors(errors: [SettingError(setting: "KUBE_CONNECTION", value: mode,
+                                                                accepted: "expected cluster, http, token, kubeconfig or environment")]))
         }
     }
 
@@ -73,7 +91,7 @@ struct APIEndpoint {
             namespace = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         }
         return .success(APIEndpoint(mode: "cluster", baseURL: url, tls: TLSConfiguration(trustRoots: .file(caPath)),
-                                    token: .file(tokenPath), namespaceFromFile: namespace))
+                                    token: .file(tokenPath), namespaceFromFile: namespace, source: "service account in \(dir)"))
     }
 
     private static func remote(mode: String, value: (String) -> String?, fileExists: (String) -> Bool) -> Result<APIEndpoint, SettingErrors> {
@@ -90,7 +108,8 @@ struct APIEndpoint {
         }
         if mode == "http" {
             // Never send a token in clear text.
-            return .success(APIEndpoint(mode: mode, baseURL: url, tls: TLSConfiguration(), token: .none, namespaceFromFile: nil))
+            return .success(APIEndpoint(mode: mode, baseURL: url, tls: TLSConfiguration(), token: .none, namespaceFromFile: nil,
+                                        source: "KUBE_HOST"))
         }
         var tls = TLSConfiguration()
         if let verify = value("KUBE_VERIFY_SSL") {
@@ -119,6 +138,6 @@ struct APIEndpoint {
         }
         guard errors.isEmpty else { return .failure(SettingErrors(errors: errors)) }
         return .success(APIEndpoint(mode: mode, baseURL: url, tls: tls, token: token.map { .fixed($0) } ?? .none,
-                                    namespaceFromFile: nil))
+                                    namespaceFromFile: nil, source: "KUBE_HOST"))
     }
 }

@@ -34,8 +34,11 @@ struct APIFailure: Error, CustomStringConvertible {
 /// The three requests the watcher makes, with bearer-token handling.
 final class KubeAPI {
     private let endpoint: APIEndpoint
-    private let client: HTTPClient
+    private var client: HTTPClient
     private var token: String?
+    /// The exec plugin's credential in use, when the endpoint has one.
+    private var credential: ExecCredential?
+    private let interrupt: Int32
     private var tokenReadAt = 0.0
     private let clock: () -> Double
     private let timeout: Double
@@ -49,6 +52,7 @@ final class KubeAPI {
         self.endpoint = endpoint
         self.clock = clock
         self.timeout = timeout
+        self.interrupt = interrupt
         client = HTTPClient(configuration: HTTPClient.Configuration(
             connectTimeout: timeout, timeout: timeout, tls: endpoint.tls, interruptDescriptor: interrupt))
     }
@@ -87,7 +91,7 @@ final class KubeAPI {
     /// Sends one request; after a 401 the token file is read again and the request retried once.
     private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?) throws(APIFailure) -> HTTPResponse {
         var response = try attempt(method, path, body: body, contentType: contentType, freshToken: false)
-        if response.status == 401, case .file = endpoint.token {
+        if response.status == 401, endpoint.token.refreshesAfter401 {
             response = try attempt(method, path, body: body, contentType: contentType, freshToken: true)
         }
         guard (200...299).contains(response.status) else { throw failure(response) }
@@ -114,6 +118,8 @@ final class KubeAPI {
                                                   timeout: wait, connectTimeout: wait / 2))
         } catch let error as HTTPError {
             throw APIFailure(status: nil, reason: error.code.name, message: error.detail, retryAfter: nil)
+        } catch let error as KubeconfigError {
+            throw APIFailure(status: nil, reason: "ExecPluginFailed", message: error.message, retryAfter: nil)
         } catch {
             throw APIFailure(status: nil, reason: "unknown", message: "\(error)", retryAfter: nil)
         }
@@ -132,7 +138,30 @@ final class KubeAPI {
                 tokenReadAt = now
             }
             return token
+        case .exec(let plugin, let first):
+            let current = credential ?? first
+            // client-go runs the plugin again at the expiry and after a 401.
+            guard forceReload || current.hasExpired(now: WallClock.now().seconds) else {
+                credential = current
+                return current.token
+            }
+            // While stopping, the plugin gets no more time than the request would.
+            let limit = deadline.map { max(0.01, min(ExecPlugin.timeout, $0 - clock())) } ?? ExecPlugin.timeout
+            let fresh = try plugin.run(interrupt: interrupt, timeout: limit)
+            useClientCertificate(of: fresh, replacing: current)
+            credential = fresh
+            return fresh.token
         }
+    }
+
+    /// A plugin's new client certificate needs a new TLS context, so a new client.
+    private func useClientCertificate(of fresh: ExecCredential, replacing old: ExecCredential) {
+        guard let certificate = fresh.certificate, let key = fresh.key,
+              certificate != old.certificate || key != old.key else { return }
+        var configuration = client.configuration
+        configuration.tls.certificate = .bytes(certificate)
+        configuration.tls.privateKey = .bytes(key)
+        client = HTTPClient(configuration: configuration)
     }
 
     private func failure(_ response: HTTPResponse) -> APIFailure {

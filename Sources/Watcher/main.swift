@@ -7,7 +7,7 @@ let watcherVersion = "0.1.0"
 let connectionVariables = [
     "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH", "KUBE_VERIFY_SSL",
     "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT",
-    "SERVICE_ACCOUNT_DIR",
+    "SERVICE_ACCOUNT_DIR", "KUBECONFIG_PATH", "KUBECONFIG_CONTEXT", "KUBECONFIG", "HOME",
 ]
 
 func readEnvironment() -> [String: String] {
@@ -39,10 +39,14 @@ func helpText() -> String {
     text += """
 
         API server connection (environment only):
-          KUBE_CONNECTION   cluster (default in a pod), http or token
+          KUBE_CONNECTION   cluster (default in a pod), http, token, kubeconfig or environment
+                            (outside a pod without it: KUBECONFIG_PATH, KUBECONFIG, then ~/.kube/config)
           KUBE_HOST         API server URL for http and token
           KUBE_BEARER_TOKEN, KUBE_CA_PATH, KUBE_VERIFY_SSL, KUBE_CERTIFICATE_PATH, KUBE_KEY_PATH   for token
           SERVICE_ACCOUNT_DIR   for cluster (default \(APIEndpoint.defaultServiceAccountDir))
+          KUBECONFIG_PATH   kubeconfig file for kubeconfig (default ~/.kube/config, from HOME)
+          KUBECONFIG        colon-separated kubeconfig files for environment, merged as kubectl does
+          KUBECONFIG_CONTEXT   context for kubeconfig and environment (default: current-context)
 
           --help, --version
         """
@@ -80,7 +84,7 @@ func main() -> Int32 {
     log.info("starting network-watcher \(watcherVersion)", [
         "pod": "\(namespace)/\(settings.podName)", "label": settings.label,
         "memory_percent": formatPercent(settings.memoryPercent), "interval": formatSeconds(settings.checkingInterval),
-        "usage_url": settings.usageURL.description, "connection": endpoint.mode,
+        "usage_url": settings.usageURL.description, "connection": endpoint.mode, "source": endpoint.source,
         "api_server": endpoint.baseURL.description, "on_usage_failure": settings.onUsageFailure.rawValue,
         "test_mode": "\(settings.testMode)",
     ])

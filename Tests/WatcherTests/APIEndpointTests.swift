@@ -42,7 +42,7 @@ final class APIEndpointTests: XCTestCase {
         let cases: [([String: String], String)] = [
             ([:], "KUBE_CONNECTION"),
             (["KUBE_CONNECTION": "carrier-pigeon"], "KUBE_CONNECTION"),
-            (["KUBE_CONNECTION": "kubeconfig"], "KUBE_CONNECTION"),
+            (["KUBE_CONNECTION": "kubeconfig"], "KUBECONFIG_PATH"),
             (["KUBE_CONNECTION": "http"], "KUBE_HOST"),
             (["KUBE_CONNECTION": "http", "KUBE_HOST": "https://x"], "KUBE_HOST"),
             (["KUBE_CONNECTION": "token", "KUBE_HOST": "https://x"], "KUBE_BEARER_TOKEN"),
