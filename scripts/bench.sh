@@ -2,6 +2,7 @@
 # The client benchmark of issue 5: HTTPLite against its peers, on a local nginx.
 #
 #   scripts/bench.sh [--quick] [--n N] [--m M] [--reps R] [--clients a,b,...] [--out DIR]
+#   scripts/bench.sh --profile [--clients a,b,...] [--out DIR]
 #   scripts/bench.sh --watcher [--quick] [--out DIR]     (the watcher's own footprint)
 #
 # Makes a test CA and a server certificate, starts nginx on 127.0.0.1 (plain
@@ -13,6 +14,9 @@
 #   --quick     N=300, M=20, one repetition: checks that the harness works, in CI.
 #               AsyncHTTPClient (about 5 minutes to build) runs only if already built.
 #   defaults    N=20000 keep-alive requests, M=500 new TLS connections, 5 repetitions.
+#   --profile   instead of timing: system calls (strace -c), instructions and
+#               allocations (valgrind --tool=callgrind) per request, which a
+#               busy machine does not disturb (bench/profile.py; a few minutes).
 #
 # Missing toolchains are installed with apt-get/pip when running as root
 # (BENCH_NO_INSTALL=1 turns that off); a peer whose toolchain still cannot be
@@ -27,6 +31,7 @@ root=$PWD
 command_line="scripts/bench.sh${*:+ $*}"
 quick=0
 watcher=0
+profile=0
 n=20000
 m=500
 reps=5
@@ -36,6 +41,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; n=300; m=20; reps=1 ;;
     --watcher) watcher=1 ;;
+    --profile) profile=1 ;;
     --n) n=$2; shift ;;
     --m) m=$2; shift ;;
     --reps) reps=$2; shift ;;
@@ -71,6 +77,10 @@ need_deb libcurl4-openssl-dev
 command -v go >/dev/null || apt_missing+=(golang-go)
 command -v php >/dev/null || apt_missing+=(php-cli)
 need_deb php-curl
+if [ "$profile" = 1 ]; then
+  command -v strace >/dev/null || apt_missing+=(strace)
+  command -v valgrind >/dev/null || apt_missing+=(valgrind)
+fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "${BENCH_NO_INSTALL:-0}" != 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "installing ${apt_missing[*]}"
@@ -132,6 +142,8 @@ done
 say "nginx on $plain_url and $tls_url"
 
 # --- clients -----------------------------------------------------------------
+# wanted NAME: whether --clients (empty: all) asks for NAME.
+wanted() { [ -z "$clients" ] || [[ ",$clients," == *",$1,"* ]]; }
 skips=()
 skip() { skips+=(--skip "$1=$2"); say "skipping $1: $2"; }
 logs=$out/build
@@ -155,16 +167,20 @@ else
     || { say "the httplite build failed (see $logs/httplite.log)"; exit 1; }
 fi
 
-# The flags of scripts/build-static.sh, which builds the binary that ships.
-say "building httplite-static (static executable, -Osize, as scripts/build-static.sh)"
-build httplite-static flock "$lock" swift build -c release --product httplite \
-  --scratch-path bench/.build-httplite-static \
-  -Xswiftc -static-executable -Xswiftc -Osize -Xswiftc -use-ld=lld \
-  -Xswiftc -Xfrontend -Xswiftc -function-sections \
-  -Xswiftc -Xfrontend -Xswiftc -disable-implicit-string-processing-module-import \
-  -Xswiftc -Xfrontend -Xswiftc -disable-implicit-concurrency-module-import \
-  -Xlinker --gc-sections -Xlinker --icf=all -Xlinker --build-id=none -Xlinker --no-eh-frame-hdr \
-  || skip httplite-static "the static build failed (see $logs/httplite-static.log)"
+if wanted httplite-static; then
+  # The flags of scripts/build-static.sh, which builds the binary that ships,
+  # less -disable-implicit-concurrency-module-import: without the Concurrency
+  # module, the top-level `var arguments` of Sources/httplite/main.swift is an
+  # error (global mutable state), and that module costs nothing per request.
+  say "building httplite-static (static executable, -Osize, as scripts/build-static.sh)"
+  build httplite-static flock "$lock" swift build -c release --product httplite \
+    --scratch-path bench/.build-httplite-static \
+    -Xswiftc -static-executable -Xswiftc -Osize -Xswiftc -use-ld=lld \
+    -Xswiftc -Xfrontend -Xswiftc -function-sections \
+    -Xswiftc -Xfrontend -Xswiftc -disable-implicit-string-processing-module-import \
+    -Xlinker --gc-sections -Xlinker --icf=all -Xlinker --build-id=none -Xlinker --no-eh-frame-hdr \
+    || skip httplite-static "the static build failed (see $logs/httplite-static.log)"
+fi
 
 build launch gcc -O2 -Wall -static -o bench/.build-bin/launch bench/c/launch.c \
   || { say "cannot build bench/c/launch.c"; exit 1; }
@@ -173,7 +189,9 @@ build raw-c gcc -O2 -Wall -o bench/.build-bin/raw-c bench/c/raw.c -lssl -lcrypto
 build libcurl gcc -O2 -Wall -o bench/.build-bin/libcurl bench/c/curl.c -lcurl \
   || skip libcurl "libcurl4-openssl-dev missing (see $logs/libcurl.log)"
 
-if command -v go >/dev/null; then
+if ! wanted go-nethttp; then
+  :
+elif command -v go >/dev/null; then
   (cd bench/go && build go-nethttp env CGO_ENABLED=0 GOFLAGS=-mod=mod GOPROXY=off \
       GOCACHE="$root/bench/.build-go-cache" go build -trimpath -ldflags='-s -w' -o ../.build-bin/go-nethttp .) \
     || skip go-nethttp "go build failed (see $logs/go-nethttp.log)"
@@ -181,16 +199,20 @@ else
   skip go-nethttp "no go toolchain (Debian golang-go)"
 fi
 
-say "building urlsession"
-(cd bench/urlsession && build urlsession flock "$lock" swift build -c release --scratch-path ../.build-urlsession) \
-  || skip urlsession "swift build failed (see $logs/urlsession.log)"
+if wanted urlsession; then
+  say "building urlsession"
+  (cd bench/urlsession && build urlsession flock "$lock" swift build -c release --scratch-path ../.build-urlsession) \
+    || skip urlsession "swift build failed (see $logs/urlsession.log)"
+fi
 urlsession_no_tls=""
 if ! unshare --mount --propagation private true 2>/dev/null; then
   urlsession_no_tls="FoundationNetworking trusts only the system CA bundle, and no mount namespace could be made to put the test CA there"
 fi
 
 ahc=bench/.build-asynchttpclient/release/ahc-bench
-if [ "$quick" = 1 ] && [ ! -x "$ahc" ]; then
+if ! wanted asynchttpclient; then
+  :
+elif [ "$quick" = 1 ] && [ ! -x "$ahc" ]; then
   skip asynchttpclient "quick mode and not built yet (a first build takes about 5 minutes; a full run builds it)"
 else
   say "building asynchttpclient"
@@ -202,11 +224,17 @@ fi
 python3 -c 'import urllib3' 2>/dev/null || skip python-urllib3 "urllib3 is not installed (pip install urllib3)"
 if ! command -v php >/dev/null; then
   skip php-curl "no php (Debian php-cli)"
-elif ! php -m | grep -qx curl; then
+elif ! php -r 'exit(extension_loaded("curl") ? 0 : 1);' 2>/dev/null; then
   skip php-curl "php has no curl extension (Debian php-curl)"
 fi
 
 # --- measure -----------------------------------------------------------------
+if [ "$profile" = 1 ]; then
+  say "profiling, results in $out"
+  python3 bench/profile.py --plain-url "$plain_url" --tls-url "$tls_url" --ca "$ca" --out "$out" \
+    --clients "$clients" --urlsession-no-tls "$urlsession_no_tls" "${skips[@]}"
+  exit 0
+fi
 measure=(python3 bench/run.py --plain-url "$plain_url" --tls-url "$tls_url" --ca "$ca" --out "$out"
          --n "$n" --m "$m" --reps "$reps" --clients "$clients" --command "$command_line"
          --urlsession-no-tls "$urlsession_no_tls" "${skips[@]}")

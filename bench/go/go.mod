@@ -1,0 +1,3 @@
+module network-watcher/bench/go
+
+go 1.19
