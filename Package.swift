@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "HTTPLite", dependencies: ["CTLS"], swiftSettings: lean),
         .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem"], swiftSettings: lean),
         // A command-line front end to HTTPLite, for the integration tests and benchmarks.
-        .executableTarget(name: "httplite", dependencies: ["HTTPLite"]),
+        .executableTarget(name: "httplite", dependencies: ["HTTPLite"], swiftSettings: lean),
         .testTarget(name: "HTTPLiteTests", dependencies: ["HTTPLite"]),
         .testTarget(name: "WatcherTests", dependencies: ["Watcher", "HTTPLite"]),
     ]

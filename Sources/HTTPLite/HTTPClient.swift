@@ -120,7 +120,12 @@ public final class HTTPClient {
             throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
         }
         requestBytes.removeAll(keepingCapacity: true)
-        append("\(request.method) \(request.url.target) HTTP/1.1\r\nHost: \(request.url.hostHeader)\r\n")
+        append(request.method)
+        append(" ")
+        append(request.url.target)
+        append(" HTTP/1.1\r\nHost: ")
+        append(request.url.hostHeader)
+        append("\r\n")
         for (name, value) in request.headers {
             if equalsIgnoringCase(name, "Host") || equalsIgnoringCase(name, "Content-Length")
                 || equalsIgnoringCase(name, "Transfer-Encoding") {

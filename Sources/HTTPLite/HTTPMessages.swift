@@ -28,8 +28,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Whether any `name` field lists `token` in its comma-separated value (e.g. `Connection: close`).
     public func contains(token: String, in name: String) -> Bool {
-        values(for: name).contains { value in
-            value.split(separator: ",").contains { equalsIgnoringCase($0.trimmingWhitespace(), token) }
+        fields.contains { field in
+            guard equalsIgnoringCase(field.name, name) else { return false }
+            var found = false
+            forEachToken(field.value.utf8) { found = found || equalsIgnoringCase($0, token.utf8) }
+            return found
         }
     }
 
@@ -40,8 +43,32 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
 /// ASCII case-insensitive equality, without building lower-cased copies.
 func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
-    lhs.utf8.count == rhs.utf8.count
-        && zip(lhs.utf8, rhs.utf8).allSatisfy { asciiLowercase($0) == asciiLowercase($1) }
+    equalsIgnoringCase(lhs.utf8, rhs.utf8)
+}
+
+func equalsIgnoringCase<L: Collection<UInt8>, R: Collection<UInt8>>(_ lhs: L, _ rhs: R) -> Bool {
+    lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { asciiLowercase($0) == asciiLowercase($1) }
+}
+
+/// `bytes` equal to the lower-case ASCII `name`, ignoring case.
+@inline(__always)
+func bytesEqualIgnoringCase(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
+    guard bytes.count == name.utf8CodeUnitCount else { return false }
+    return name.withUTF8Buffer { zip(bytes, $0).allSatisfy { asciiLowercase($0) == $1 } }
+}
+
+/// Calls `body` with each element of a comma-separated list (RFC 9110 5.6.1),
+/// trimmed of spaces and tabs, skipping empty ones.
+func forEachToken<C: BidirectionalCollection<UInt8>>(_ value: C, _ body: (C.SubSequence) -> Void) {
+    var rest = value[...]
+    while !rest.isEmpty {
+        let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+        var token = rest[rest.startIndex..<comma]
+        while let first = token.first, first == 32 || first == 9 { token = token.dropFirst() }
+        while let last = token.last, last == 32 || last == 9 { token = token.dropLast() }
+        if !token.isEmpty { body(token) }
+        rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
+    }
 }
 
 @inline(__always)

@@ -12,6 +12,8 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     public let target: String
     /// Whether `host` is a numeric address, so TLS checks an IP SAN and sends no SNI.
     public let hostIsIP: Bool
+    /// The Host header's value: brackets around IPv6, the port only when not the scheme's default.
+    public let hostHeader: String
 
     /// Parses `string`; throws `HTTPError` `.badURL` naming what is wrong.
     public init(_ string: String) throws {
@@ -86,13 +88,9 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         }
         let path = String(decoding: targetBytes, as: UTF8.self)
         target = path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : path)
-    }
-
-    /// The Host header's value: brackets around IPv6, the port only when not the scheme's default.
-    public var hostHeader: String {
+        // Computed once here: every request writes it.
         let name = host.contains(":") ? "[\(host)]" : host
-        let defaultPort = scheme == .https ? 443 : 80
-        return port == defaultPort ? name : "\(name):\(port)"
+        hostHeader = port == (scheme == .https ? 443 : 80) ? name : "\(name):\(port)"
     }
 
     public var description: String { "\(scheme.rawValue)://\(hostHeader)\(target)" }

@@ -46,6 +46,8 @@ struct ResponseParser {
     private var status = 0
     private var headers = HTTPHeaders()
     private var keepAlive = true
+    /// What the header fields say about framing, gathered while they are read.
+    private var framing = FramingFields()
     private var body: [UInt8] = []
     private let limits: ResponseLimits
     private let isHeadRequest: Bool
@@ -87,6 +89,7 @@ struct ResponseParser {
                     if (100..<200).contains(status) {
                         // Interim responses (100 Continue, 103 Early Hints) precede the real one.
                         headers = HTTPHeaders()
+                        framing = FramingFields()
                         state = .head(start: end, lineStart: end)
                         continue
                     }
@@ -155,9 +158,12 @@ struct ResponseParser {
                     return .needMoreBytes
                 case .found(let end):
                     // Trailer fields are checked like headers, then dropped: nothing here needs them.
-                    for line in lines(input[(base + start)..<(base + end - 2)]) {
-                        if case .failure(let error) = readField(line) { return .malformed(error) }
+                    var trailers = FramingFields()
+                    let error = forEachLine(input[(base + start)..<(base + end - 2)]) { line in
+                        if case .failure(let error) = readField(line, into: &trailers) { return error }
+                        return nil
                     }
+                    if let error { return .malformed(error) }
                     return .done(finish(), consumed: end)
                 }
 
@@ -205,48 +211,61 @@ struct ResponseParser {
         return .needMoreBytes(lineStart: lineStart - base)
     }
 
-    /// The lines of a block of CRLF-terminated lines, without their CRLFs.
-    private func lines(_ block: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
-        block.split(separator: 10).map { $0.dropLast() }
+    /// Calls `body` with each line of a block of CRLF-terminated lines, without
+    /// its CRLF, in place; stops at the first error `body` returns.
+    private func forEachLine(_ block: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> HTTPError?) -> HTTPError? {
+        var lineStart = block.startIndex
+        while let lineFeed = block[lineStart...].firstIndex(of: 10) {
+            if let error = body(block[lineStart..<(lineFeed - 1)]) { return error }
+            lineStart = lineFeed + 1
+        }
+        return nil
     }
 
     /// Reads the status line and header fields; nil when they are well-formed.
     private mutating func readHead(_ block: ArraySlice<UInt8>) -> HTTPError? {
-        let all = lines(block)
-        guard let statusLine = all.first, let (minor, code) = readStatusLine(statusLine) else {
-            let shown = String(decoding: (all.first ?? []).prefix(40), as: UTF8.self)
+        let statusEnd = block.firstIndex(of: 10) ?? block.endIndex
+        let statusLine = block[block.startIndex..<max(block.startIndex, statusEnd - 1)]
+        guard let (minor, code) = readStatusLine(statusLine) else {
+            let shown = String(decoding: statusLine.prefix(40), as: UTF8.self)
             return HTTPError(.malformed, "not an HTTP/1.x status line: \"\(shown)\"")
         }
         status = code
         var fields: [(name: String, value: String)] = []
-        fields.reserveCapacity(all.count - 1)
-        for line in all.dropFirst() {
-            switch readField(line) {
+        fields.reserveCapacity(block.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
+        var framing = FramingFields()
+        let error = forEachLine(block[min(statusEnd + 1, block.endIndex)...]) { line in
+            switch readField(line, into: &framing) {
             case .failure(let error): return error
-            case .success(let field): fields.append(field)
+            case .success(let field):
+                fields.append(field)
+                return nil
             }
         }
+        if let error { return error }
+        self.framing = framing
         headers = HTTPHeaders(fields)
-        let close = headers.contains(token: "close", in: "Connection")
-        keepAlive = minor == 0 ? headers.contains(token: "keep-alive", in: "Connection") && !close : !close
+        keepAlive = minor == 0 ? framing.keepAliveToken && !framing.closeToken : !framing.closeToken
         return nil
     }
 
     /// `HTTP/1.x SP 3DIGIT [SP reason]`; the reason is checked and dropped (RFC 9112 4).
     private func readStatusLine(_ line: ArraySlice<UInt8>) -> (minor: Int, status: Int)? {
-        let bytes = Array(line)
-        guard bytes.count >= 12, bytes[0..<7].elementsEqual("HTTP/1.".utf8),
-              isDigit(bytes[7]), bytes[8] == 32,
-              isDigit(bytes[9]), isDigit(bytes[10]), isDigit(bytes[11]), bytes[9] != 48
+        let b = line.startIndex
+        guard line.count >= 12, line[b..<(b + 7)].elementsEqual("HTTP/1.".utf8),
+              isDigit(line[b + 7]), line[b + 8] == 32,
+              isDigit(line[b + 9]), isDigit(line[b + 10]), isDigit(line[b + 11]), line[b + 9] != 48
         else { return nil }
-        if bytes.count > 12 {
-            guard bytes[12] == 32, bytes[13...].allSatisfy(isFieldValueByte) else { return nil }
+        if line.count > 12 {
+            guard line[b + 12] == 32, line[(b + 13)...].allSatisfy(isFieldValueByte) else { return nil }
         }
-        let status = Int(bytes[9] - 48) * 100 + Int(bytes[10] - 48) * 10 + Int(bytes[11] - 48)
-        return (Int(bytes[7] - 48), status)
+        let status = Int(line[b + 9] - 48) * 100 + Int(line[b + 10] - 48) * 10 + Int(line[b + 11] - 48)
+        return (Int(line[b + 7] - 48), status)
     }
 
-    private func readField(_ line: ArraySlice<UInt8>) -> Result<(name: String, value: String), HTTPError> {
+    /// Checks one field line and notes what it says about framing in `framing`.
+    private func readField(_ line: ArraySlice<UInt8>,
+                           into framing: inout FramingFields) -> Result<(name: String, value: String), HTTPError> {
         if let first = line.first, first == 32 || first == 9 {
             return .failure(HTTPError(.malformed, "obsolete line folding (a header line starting with whitespace)"))
         }
@@ -263,6 +282,7 @@ struct ResponseParser {
         guard value.allSatisfy(isFieldValueByte) else {
             return .failure(HTTPError(.malformed, "a control character in the value of header \(String(decoding: name, as: UTF8.self))"))
         }
+        framing.note(name: name, value: value)
         return .success((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
     }
 
@@ -272,25 +292,24 @@ struct ResponseParser {
         if isHeadRequest || status == 204 || status == 304 {
             return .success(nil)
         }
-        let transferCodings = headers.values(for: "Transfer-Encoding")
-        let lengths = headers.values(for: "Content-Length")
-        if !transferCodings.isEmpty {
-            guard lengths.isEmpty else {
+        if framing.transferEncodingFields > 0 {
+            guard framing.contentLengthFields == 0 else {
                 return .failure(HTTPError(.malformed, "both Transfer-Encoding and Content-Length are present"))
             }
-            let codings = transferCodings.flatMap { $0.split(separator: ",").map { $0.trimmingWhitespace() } }
-            guard codings.count == 1, equalsIgnoringCase(codings[0], "chunked") else {
-                return .failure(HTTPError(.malformed, "unsupported Transfer-Encoding \"\(transferCodings.joined(separator: ", "))\""))
+            guard framing.isChunkedAlone else {
+                let given = headers.values(for: "Transfer-Encoding").joined(separator: ", ")
+                return .failure(HTTPError(.malformed, "unsupported Transfer-Encoding \"\(given)\""))
             }
             return .success(.chunkSize(at: bodyStart))
         }
-        if !lengths.isEmpty {
-            guard lengths.count == 1 else {
-                return .failure(HTTPError(.malformed, "more than one Content-Length (\(lengths.joined(separator: ", ")))"))
+        if framing.contentLengthFields > 0 {
+            guard framing.contentLengthFields == 1 else {
+                let given = headers.values(for: "Content-Length").joined(separator: ", ")
+                return .failure(HTTPError(.malformed, "more than one Content-Length (\(given))"))
             }
-            let text = lengths[0]
-            guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy(isDigit), let length = Int(text) else {
-                return .failure(HTTPError(.malformed, "invalid Content-Length \"\(text)\""))
+            guard let length = framing.contentLength else {
+                let given = headers["Content-Length"] ?? ""
+                return .failure(HTTPError(.malformed, "invalid Content-Length \"\(given)\""))
             }
             guard length <= limits.maxBodyBytes else {
                 return .failure(HTTPError(.tooLarge, "the body of \(length) bytes exceeds \(limits.maxBodyBytes) bytes"))
@@ -358,5 +377,40 @@ extension StringProtocol {
         while let first = slice.first, isSpace(first) { slice = slice.dropFirst() }
         while let last = slice.last, isSpace(last) { slice = slice.dropLast() }
         return String(slice)
+    }
+}
+
+/// The fields that decide framing and connection reuse, recognised by their
+/// bytes as they are read, so that no header is looked up or split afterwards.
+private struct FramingFields {
+    var contentLengthFields = 0
+    /// The value of a lone, well-formed Content-Length (1 to 18 digits).
+    var contentLength: Int?
+    var transferEncodingFields = 0
+    var transferCodings = 0
+    var chunkedCodings = 0
+    var closeToken = false
+    var keepAliveToken = false
+
+    /// Whether the transfer codings are exactly one `chunked`, the only one understood.
+    var isChunkedAlone: Bool { transferCodings == 1 && chunkedCodings == 1 }
+
+    mutating func note(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
+        if bytesEqualIgnoringCase(name, "content-length") {
+            contentLengthFields += 1
+            contentLength = value.count >= 1 && value.count <= 18 && value.allSatisfy(isDigit)
+                ? value.reduce(0) { $0 * 10 + Int($1 - 48) } : nil
+        } else if bytesEqualIgnoringCase(name, "transfer-encoding") {
+            transferEncodingFields += 1
+            forEachToken(value) { token in
+                transferCodings += 1
+                if bytesEqualIgnoringCase(token, "chunked") { chunkedCodings += 1 }
+            }
+        } else if bytesEqualIgnoringCase(name, "connection") {
+            forEachToken(value) { token in
+                if bytesEqualIgnoringCase(token, "close") { closeToken = true }
+                if bytesEqualIgnoringCase(token, "keep-alive") { keepAliveToken = true }
+            }
+        }
     }
 }

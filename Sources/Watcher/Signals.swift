@@ -21,11 +21,12 @@ final class SignalWatcher {
     /// Waits until `deadline` (monotonic seconds) or a signal; the signal's name, or nil at the deadline.
     func wait(until deadline: Double, now: () -> Double) -> String? {
         while true {
-            if let name = take() { return name }
             let remaining = deadline - now()
-            if remaining <= 0 { return nil }
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            _ = poll(&entry, 1, Int32(min((remaining * 1000).rounded(.up), 3_600_000)))
+            // Only a readable descriptor is worth a read: a check costs no idle syscalls.
+            let ready = poll(&entry, 1, Int32(min(max(remaining, 0) * 1000, 3_600_000).rounded(.up)))
+            if ready > 0, let name = take() { return name }
+            if remaining <= 0 || (ready == 0 && now() >= deadline) { return nil }
         }
     }
 

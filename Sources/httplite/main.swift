@@ -28,15 +28,15 @@ func number(_ text: String, _ option: String) -> Double {
     return value
 }
 
-var arguments = Array(CommandLine.arguments.dropFirst())
-guard let command = arguments.first else { fail("no command") }
-arguments.removeFirst()
+// A top-level `let`: a global `var` needs the Concurrency module in Swift 6 mode.
+let commandLine = Array(CommandLine.arguments.dropFirst())
+guard let command = commandLine.first else { fail("no command") }
 
 switch command {
 case "get":
-    runGet(arguments)
+    runGet(Array(commandLine.dropFirst()))
 case "bench":
-    runBench(arguments)
+    runBench(Array(commandLine.dropFirst()))
 default:
     fail("unknown command \(command)")
 }
