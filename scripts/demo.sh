@@ -20,16 +20,20 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-# start PROGRAM ARGS...: runs a test server and prints its READY line.
+# start NAME PROGRAM ARGS...: runs a test server; its READY line ends up in $work/NAME.
+# (Not in a command substitution: that subshell would keep the pid from cleanup.)
 start() {
-  python3 "$@" >"$work/ready" 2>"$work/server.log" &
+  local name=$1
+  shift
+  python3 "$@" >"$work/$name" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do
-    grep -q READY "$work/ready" && { cat "$work/ready"; return; }
+    grep -q READY "$work/$name" && return
     sleep 0.1
   done
-  echo "demo: $1 did not start" >&2; cat "$work/server.log" >&2; exit 1
+  echo "demo: $1 did not start" >&2; cat "$work/$name.log" >&2; exit 1
 }
 control() {  # control URL JSON
   python3 -c 'import sys, urllib.request as u; u.urlopen(u.Request(sys.argv[1], sys.argv[2].encode(), {"Content-Type": "application/json"}), timeout=5).read()' "$1" "$2"
@@ -40,12 +44,12 @@ import sys
 from support import pki
 ca = pki.make_ca(sys.argv[1]); pki.make_cert(sys.argv[1], "server", ca)' "$work"
 
-ready=$(start Tests/integration/servers/fake_apiserver.py --port 0 --control-port 0 \
-  --cert "$work/server.crt" --key "$work/server.key" --tokens '{"demo-token": ["*"]}')
-api=$(echo "$ready" | sed -E 's/.*api=([0-9]+).*/\1/')
-api_control=$(echo "$ready" | sed -E 's/.*control=([0-9]+).*/\1/')
-ready=$(start Tests/integration/servers/usage_server.py --port 0)
-usage=$(echo "$ready" | sed -E 's/.*port=([0-9]+).*/\1/')
+start api Tests/integration/servers/fake_apiserver.py --port 0 --control-port 0 \
+  --cert "$work/server.crt" --key "$work/server.key" --tokens '{"demo-token": ["*"]}'
+api=$(sed -E 's/.*api=([0-9]+).*/\1/' "$work/api")
+api_control=$(sed -E 's/.*control=([0-9]+).*/\1/' "$work/api")
+start usage Tests/integration/servers/usage_server.py --port 0
+usage=$(sed -E 's/.*port=([0-9]+).*/\1/' "$work/usage")
 control "http://127.0.0.1:$api_control/control/pods" '{"namespace": "default", "name": "echo-0", "labels": {"app": "echo"}}'
 control "http://127.0.0.1:$usage/control" '{"wave": {"low": 50, "high": 90, "period": 8}}'
 
