@@ -39,7 +39,7 @@ final class Connection {
     }
 
     /// Whether the peer closed this idle connection or sent something unasked.
-    var peerHasClosed: Bool { start != end || socket.hasUnexpectedInput }
+    var peerHasClosed: Bool { hasLeftoverBytes || socket.hasUnexpectedInput }
 
     func send(_ bytes: [UInt8], deadline: Deadline) throws {
         receivedNothing = true

@@ -285,19 +285,26 @@ def start_usage_server_program(port=0):
                                r"READY port=(\d+)", "usage-server"))
 
 
-@pytest.fixture
-def start_fake_apiserver(test_pki):
+def _starter(program):
+    """A fixture body: a function that starts `program(...)`, and the stop of all it started."""
     started = []
 
-    def start(tls=True, client_ca=None, kube_version=None, tokens=None):
-        server = start_fake_apiserver_program(test_pki if tls else None, client_ca,
-                                              kube_version, tokens)
+    def start(*args, **options):
+        server = program(*args, **options)
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def start_fake_apiserver(test_pki):
+    def program(tls=True, client_ca=None, kube_version=None, tokens=None):
+        return start_fake_apiserver_program(test_pki if tls else None, client_ca,
+                                            kube_version, tokens)
+    yield from _starter(program)
 
 
 @pytest.fixture
@@ -312,16 +319,7 @@ def fake_apiserver_http(start_fake_apiserver):
 
 @pytest.fixture
 def start_usage_server():
-    started = []
-
-    def start():
-        server = start_usage_server_program()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+    yield from _starter(start_usage_server_program)
 
 
 @pytest.fixture
