@@ -35,18 +35,15 @@ struct APIFailure: Error, CustomStringConvertible {
 final class KubeAPI {
     private let endpoint: APIEndpoint
     private var client: HTTPClient
-    private var token: String?
+    private var tokenFile = TokenFile()
     /// The exec plugin's credential in use, when the endpoint has one.
     private var credential: ExecCredential?
     private let interrupt: Int32
-    private var tokenReadAt = 0.0
     private let clock: () -> Double
     private let timeout: Double
     /// When set (monotonic seconds), no request waits much past it: used while stopping.
     var deadline: Double?
 
-    /// The token file is re-read at least this often (client-go re-reads every minute).
-    static let tokenReloadInterval = 60.0
 
     init(endpoint: APIEndpoint, timeout: Double, interrupt: Int32, clock: @escaping () -> Double) {
         self.endpoint = endpoint
@@ -132,12 +129,7 @@ final class KubeAPI {
         case .fixed(let value):
             return value
         case .file(let path):
-            let now = clock()
-            if token == nil || forceReload || now - tokenReadAt >= Self.tokenReloadInterval {
-                token = String(decoding: try readLocalFile(path, limit: 64 * 1024), as: UTF8.self).trimmingWhitespace()
-                tokenReadAt = now
-            }
-            return token
+            return try tokenFile.token(at: path, now: clock(), forceReload: forceReload)
         case .exec(let plugin, let first):
             let current = credential ?? first
             // client-go runs the plugin again at the expiry and after a 401.
@@ -171,5 +163,22 @@ final class KubeAPI {
                           reason: status?["reason"]?.stringValue ?? "HTTP\(response.status)",
                           message: status?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
                           retryAfter: retryAfter)
+    }
+}
+
+/// A service-account token file read again at least every minute, as client-go
+/// does: the kubelet rewrites it before the token it holds expires.
+struct TokenFile {
+    static let reloadInterval = 60.0
+    private var token: String?
+    private var readAt = 0.0
+
+    /// The token, from the file when never read, when `reloadInterval` has passed, or when forced.
+    mutating func token(at path: String, now: Double, forceReload: Bool) throws -> String {
+        if let token, !forceReload, now - readAt < Self.reloadInterval { return token }
+        let fresh = String(decoding: try readLocalFile(path, limit: 64 * 1024), as: UTF8.self).trimmingWhitespace()
+        token = fresh
+        readAt = now
+        return fresh
     }
 }
