@@ -51,7 +51,9 @@ final class Connection {
     }
 
     /// Reads until `parser` has a whole response; throws on a malformed one, a timeout or a close.
-    func readResponse(with parser: inout ResponseParser, deadline: Deadline) throws -> ParsedResponse {
+    /// With `firstByteDeadline`, a response none of whose bytes arrived by then is a `.readTimeout`.
+    func readResponse(with parser: inout ResponseParser, deadline: Deadline,
+                      firstByteDeadline: Deadline? = nil) throws -> ParsedResponse {
         // Nothing can be there yet right after a request, so wait before the first read.
         var waitFirst = true
         var atEndOfStream = false
@@ -69,7 +71,8 @@ final class Connection {
                     break
                 }
             }
-            atEndOfStream = try fill(deadline: deadline, waitFirst: waitFirst) == 0
+            let wait = receivedNothing ? firstByteDeadline ?? deadline : deadline
+            atEndOfStream = try fill(deadline: wait, waitFirst: waitFirst) == 0
             waitFirst = false
         }
     }

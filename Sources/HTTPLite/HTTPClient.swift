@@ -16,15 +16,22 @@ public final class HTTPClient {
         /// A descriptor (for example a signalfd) whose readability ends any wait
         /// with `.interrupted`; -1 for none. The client never reads from it.
         public var interruptDescriptor: Int32
+        /// Seconds to wait for the first byte of the answer to an idempotent request on a
+        /// kept-alive connection before sending it once more on a new connection; nil waits
+        /// the whole timeout. A middlebox that drops a connection without closing it leaves
+        /// it silent forever, while a new connection works. At most a third of the request's
+        /// timeout is spent this way, so the new connection keeps the rest.
+        public var reusedConnectionTimeout: Double?
 
         public init(connectTimeout: Double = 5, timeout: Double = 10,
                     limits: ResponseLimits = ResponseLimits(), tls: TLSConfiguration = TLSConfiguration(),
-                    interruptDescriptor: Int32 = -1) {
+                    interruptDescriptor: Int32 = -1, reusedConnectionTimeout: Double? = nil) {
             self.connectTimeout = connectTimeout
             self.timeout = timeout
             self.limits = limits
             self.tls = tls
             self.interruptDescriptor = interruptDescriptor
+            self.reusedConnectionTimeout = reusedConnectionTimeout
         }
     }
 
@@ -54,22 +61,32 @@ public final class HTTPClient {
     /// Throws `HTTPError` for anything that kept a response from arriving intact.
     public func execute(_ request: HTTPRequest) throws -> HTTPResponse {
         try serialize(request)
+        let timeout = request.timeout ?? configuration.timeout
         let key = ConnectionKey(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
+        var deadline: Deadline?
         if let connection = idle.removeValue(forKey: key) {
-            if !request.isSafeToRetry && connection.peerHasClosed {
+            if !request.isIdempotent && connection.peerHasClosed {
                 // A request with effects is never sent where it may be lost.
                 connection.close()
             } else {
+                let whole = Deadline.after(seconds: timeout)
+                let firstByte = request.isIdempotent
+                    ? configuration.reusedConnectionTimeout.map { Deadline.after(seconds: min($0, timeout / 3)) }
+                    : nil
                 do {
-                    return try exchange(request, on: connection, key: key)
-                } catch let error as HTTPError
-                    where error.code == .closedEarly && connection.receivedNothing && request.isSafeToRetry {
-                    // The server had closed the idle connection; the request was not seen. Send it once more.
+                    return try exchange(request, on: connection, key: key, deadline: whole, firstByteDeadline: firstByte)
+                } catch let error as HTTPError where connection.receivedNothing && request.isIdempotent
+                    && (error.code == .closedEarly || (error.code == .readTimeout && !whole.hasPassed)) {
+                    // The server had closed the idle connection, or the connection went
+                    // silent: the request was not answered. Send it once more, on a new
+                    // connection, within the same deadline.
+                    deadline = whole
                 }
             }
         }
         let connection = try connect(to: request.url, timeout: request.connectTimeout ?? configuration.connectTimeout)
-        return try exchange(request, on: connection, key: key)
+        return try exchange(request, on: connection, key: key, deadline: deadline ?? .after(seconds: timeout),
+                            firstByteDeadline: nil)
     }
 
     /// A GET of `url` with the client's defaults.
@@ -94,13 +111,14 @@ public final class HTTPClient {
         return connection
     }
 
-    private func exchange(_ request: HTTPRequest, on connection: Connection, key: ConnectionKey) throws -> HTTPResponse {
-        let deadline = Deadline.after(seconds: request.timeout ?? configuration.timeout)
+    private func exchange(_ request: HTTPRequest, on connection: Connection, key: ConnectionKey,
+                          deadline: Deadline, firstByteDeadline: Deadline?) throws -> HTTPResponse {
         var parser = ResponseParser(limits: configuration.limits, isHeadRequest: request.method == "HEAD")
         let parsed: ParsedResponse
         do {
             try connection.send(requestBytes, deadline: deadline)
-            parsed = try connection.readResponse(with: &parser, deadline: deadline)
+            parsed = try connection.readResponse(with: &parser, deadline: deadline,
+                                                 firstByteDeadline: firstByteDeadline.map { min($0, deadline) })
         } catch {
             connection.close()
             throw error

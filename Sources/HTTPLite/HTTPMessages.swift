@@ -86,19 +86,22 @@ public struct HTTPRequest: Sendable {
     public var timeout: Double?
     /// Overrides the client's connect deadline (TCP and TLS handshake) in seconds.
     public var connectTimeout: Double?
+    /// Whether sending the request twice has the effect of sending it once (RFC 9110 9.2.2),
+    /// so that it may be sent again on a new connection when a reused one closed or went
+    /// silent before answering. True for GET and HEAD unless set; a caller sets it for, say,
+    /// a merge patch that writes a fixed value.
+    public var isIdempotent: Bool
 
     public init(method: String = "GET", url: HTTPURL, headers: HTTPHeaders = [:], body: [UInt8]? = nil,
-                timeout: Double? = nil, connectTimeout: Double? = nil) {
+                timeout: Double? = nil, connectTimeout: Double? = nil, isIdempotent: Bool? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.connectTimeout = connectTimeout
+        self.isIdempotent = isIdempotent ?? (method == "GET" || method == "HEAD")
     }
-
-    /// GET and HEAD may be sent again when a reused connection turns out closed.
-    var isSafeToRetry: Bool { method == "GET" || method == "HEAD" }
 }
 
 /// A complete response: status, headers and the whole body (already de-chunked).
