@@ -1,3 +1,4 @@
+import CSystem
 import Glibc
 import HTTPLite
 
@@ -37,6 +38,13 @@ func runChild(_ arguments: [String], environment: [String], timeout: Double, int
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
     posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+    // Descriptors the watcher inherited without close-on-exec (from its own parent) are
+    // not the plugin's business.
+    let closing = posix_spawn_file_actions_addclosefrom_np(&actions, 3)
+    guard closing == 0 else {  // posix_spawn's calls return the error number rather than set errno
+        (outPipe + errPipe).forEach { close($0) }
+        throw ChildError(description: "posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(closing)))")
+    }
     // The watcher blocks SIGTERM/SIGINT (they arrive through a signalfd) and
     // ignores SIGPIPE; a child inherits both unless told otherwise, and then
     // could neither be stopped nor notice a closed pipe.

@@ -304,6 +304,41 @@ def exec_kubeconfig(tmp_path, api, lifetime=3600, fail="", api_version=V1):
     return config, counter, token
 
 
+# An exec credential plugin that lists the descriptors it was started with.
+FD_PLUGIN = """#!/bin/sh
+ls -l /proc/$$/fd > "$FD_LIST"
+printf '{"kind":"ExecCredential","apiVersion":"%s","status":{"token":"exec-token-1"}}\\n' "$API_VERSION"
+"""
+
+
+def test_an_exec_plugin_inherits_no_descriptor_but_its_pipes(start_fake_apiserver, usage_server,
+                                                             start_watcher, tmp_path):
+    api = start_fake_apiserver(tokens={"exec-token-1": WATCHER_VERBS})
+    api.add_pod(POD, namespace=NAMESPACE)
+    plugin, listing, marker = tmp_path / "bin" / "plugin", tmp_path / "fds", tmp_path / "inherited-marker"
+    plugin.parent.mkdir()  # a command with a slash: kubectl writes it relative to the kubeconfig
+    plugin.write_text(FD_PLUGIN)
+    plugin.chmod(0o755)
+    marker.write_text("")
+    config = write_kubeconfig(str(tmp_path / "config"), api, [
+        "--exec-api-version", V1, "--exec-command", str(plugin), "--exec-interactive-mode", "Never",
+        "--exec-env", "FD_LIST=%s" % listing, "--exec-env", "API_VERSION=%s" % V1])
+    listing.write_text("")  # kubectl's dispatcher ran the plugin too
+    # A descriptor the watcher inherits without close-on-exec, as from a careless parent.
+    inherited = os.open(marker, os.O_RDONLY)
+    try:
+        watcher = start_watcher(kube_env(usage_server, KUBE_CONNECTION="kubeconfig", KUBECONFIG_PATH=config),
+                                pass_fds=(inherited,))
+    finally:
+        os.close(inherited)
+    watcher.wait_logged("watching pod")
+    own = [os.readlink("/proc/%d/fd/%s" % (watcher.pid, fd)) for fd in os.listdir("/proc/%d/fd" % watcher.pid)]
+    assert str(marker) in own, "the watcher itself holds the inherited descriptor"
+    fds = read(listing)
+    assert " 0 -> " in fds and " 2 -> " in fds, fds
+    assert str(marker) not in fds, fds
+
+
 def runs(counter):
     return len(read(counter).splitlines())
 

@@ -147,22 +147,46 @@ def run_watcher(binary, env, *args, timeout=15):
 
 
 class Watcher:
-    """A running network-watcher; its stdout and stderr go to files read on demand."""
+    """A running network-watcher; its stdout and stderr go to files read on demand.
 
-    def __init__(self, binary, env, args=()):
+    With `pid1` it runs as PID 1 of a new PID namespace, as in a container: signals
+    then reach it only because it handles them (through its signalfd).
+    """
+
+    def __init__(self, binary, env, args=(), pid1=False, pass_fds=()):
         self.args = list(args)
         self._err = tempfile.NamedTemporaryFile(prefix="network-watcher-", suffix=".stderr",
                                                 delete=False)
         self._out = tempfile.NamedTemporaryFile(prefix="network-watcher-", suffix=".stdout",
                                                 delete=False)
         self.started = time.monotonic()
-        self.process = subprocess.Popen([binary, *self.args], env=env, stdin=subprocess.DEVNULL,
-                                        stdout=self._out, stderr=self._err)
+        command = [binary, *self.args]
+        if pid1:
+            command = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child", *command]
+        self.process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                                        stdout=self._out, stderr=self._err, pass_fds=pass_fds)
+        self._pid = self.process.pid
+        if pid1:
+            self._pid = wait_until(lambda: self._namespace_init(binary), 5,
+                                   "the watcher to start as PID 1 of its namespace")
         self.exited_at = None
+
+    def _namespace_init(self, binary):
+        """unshare's child once it runs the watcher: its PID here (it is 1 inside)."""
+        try:
+            with open("/proc/%d/task/%d/children" % (self.process.pid, self.process.pid)) as f:
+                children = f.read().split()
+            if children and os.path.samefile("/proc/%s/exe" % children[0], binary):
+                with open("/proc/%s/status" % children[0]) as f:
+                    assert re.search(r"^NSpid:\s+\d+\s+1$", f.read(), re.M), "not PID 1 of its namespace"
+                return int(children[0])
+        except OSError:
+            pass
+        return None
 
     @property
     def pid(self):
-        return self.process.pid
+        return self._pid
 
     def stderr(self):
         with open(self._err.name, errors="replace") as f:
@@ -202,7 +226,8 @@ class Watcher:
                              "%d log line(s) with %r" % (count, text))
 
     def signal(self, signum):
-        self.process.send_signal(signum)
+        if self.process.poll() is None:
+            os.kill(self._pid, signum)
 
     def wait(self, timeout):
         """Wait for the exit (bounded); returns the exit status."""
@@ -218,7 +243,7 @@ class Watcher:
     def stop(self):
         """SIGTERM, then SIGKILL after 5 s: the watcher never outlives its test."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.signal(signal.SIGTERM)
             try:
                 self.process.wait(5)
             except subprocess.TimeoutExpired:
@@ -235,11 +260,11 @@ class Watcher:
 
 @pytest.fixture
 def start_watcher(watcher_bin):
-    """start_watcher(env, *args) -> Watcher; every one is stopped at teardown."""
+    """start_watcher(env, *args, pid1=False, pass_fds=()) -> Watcher; every one is stopped at teardown."""
     started = []
 
-    def start(env, *args):
-        watcher = Watcher(watcher_bin, env, args)
+    def start(env, *args, pid1=False, pass_fds=()):
+        watcher = Watcher(watcher_bin, env, args, pid1=pid1, pass_fds=pass_fds)
         started.append(watcher)
         return watcher
 
