@@ -36,7 +36,14 @@ final class Controller {
 
     /// Runs until a signal (exit 0) or a fatal error (exit 1); in test mode, one check.
     func run() -> Int32 {
-        if let status = start() { return status }
+        switch start() {
+        case .watching:
+            break
+        case .exit(let status):
+            return status
+        case .stop(let signal):
+            return stop(signal: signal)
+        }
         var nextTick = monotonicSeconds()
         while true {
             let ok = check()
@@ -54,9 +61,15 @@ final class Controller {
 
     // MARK: Start
 
+    private enum StartOutcome {
+        case watching
+        case exit(Int32)
+        /// A signal came before the pod could be read; the stop needs no read.
+        case stop(signal: String)
+    }
+
     /// Reads the pod, retrying an unreachable API server for `startupTimeout`.
-    /// Nil when watching can begin, else the exit status.
-    private func start() -> Int32? {
+    private func start() -> StartOutcome {
         let startedAt = monotonicSeconds()
         let giveUpAt = startedAt + settings.startupTimeout
         var backoff = Backoff(base: 0.5, cap: 5)
@@ -67,29 +80,27 @@ final class Controller {
                 state.podRead(labelValue: info.labelValue)
                 nextResync = monotonicSeconds() + settings.podResyncInterval
                 log.info("watching pod", ["pod": "\(namespace)/\(settings.podName)", "label": info.labelValue ?? "(none)"])
-                return nil
+                return .watching
             } catch {
-                if signals.take() != nil || error.reason == "interrupted" {
-                    log.info("stopped before the pod could be read")
-                    return 0
+                if let signal = signals.take() {
+                    return .stop(signal: signal)
                 }
                 guard error.isRetryable, error.status != 409 else {
                     log.error(explain(error, verb: "get", resource: "pods"), ["error": error.description])
-                    return 1
+                    return .exit(1)
                 }
                 let now = monotonicSeconds()
                 guard now < giveUpAt else {
                     log.error("the API server could not be reached", ["error": error.description,
                                                                        "waited": formatSeconds(now - startedAt)])
-                    return 1
+                    return .exit(1)
                 }
                 // The last wait is cut short so that one more try falls on the deadline.
                 let delay = min(backoff.nextDelay(retryAfter: error.retryAfter, random: random()), giveUpAt - now)
                 log.warning("the API server is not reachable yet; retrying", ["error": error.description,
                                                                               "retry_in": formatSeconds(delay)])
                 if let signal = signals.wait(until: now + delay, now: monotonicSeconds) {
-                    log.info("stopped before the pod could be read", ["signal": signal])
-                    return 0
+                    return .stop(signal: signal)
                 }
             }
         }
@@ -130,8 +141,12 @@ final class Controller {
             }
             state.podRead(labelValue: info.labelValue)
             nextResync = monotonicSeconds() + settings.podResyncInterval
+            // The API server answers again: a write waiting out a backoff from the outage goes now.
+            writeBackoff.reset()
+            writeNotBefore = 0
             return true
         } catch {
+            if error.wasInterrupted { return true }  // a signal is waiting; the loop stops next
             log.warning("re-reading the pod failed", ["error": error.description])
             nextResync = monotonicSeconds() + min(settings.podResyncInterval, 5)
             return false
@@ -146,6 +161,7 @@ final class Controller {
             writeBackoff.reset()
             return true
         } catch {
+            if error.wasInterrupted { return true }  // a signal is waiting; the loop stops next
             let delay = writeBackoff.nextDelay(retryAfter: error.retryAfter, random: random())
             writeNotBefore = monotonicSeconds() + delay
             if error.status == 409 { nextResync = 0 }  // someone else wrote: read before writing again
@@ -176,14 +192,17 @@ final class Controller {
         if pendingEvents.count > 20 { pendingEvents.removeFirst() }
     }
 
-    private func flushEvents() {
-        guard !pendingEvents.isEmpty, monotonicSeconds() >= eventNotBefore else { return }
+    /// Sends the pending Events, oldest first; the error that stopped it, if any.
+    @discardableResult
+    private func flushEvents() -> APIFailure? {
+        guard !pendingEvents.isEmpty, monotonicSeconds() >= eventNotBefore else { return nil }
         while let event = pendingEvents.first {
             do throws(APIFailure) {
                 try api.createEvent(namespace: namespace, event: event)
                 pendingEvents.removeFirst()
                 eventBackoff.reset()
             } catch {
+                if error.wasInterrupted { return error }  // kept for later: the API server refused nothing
                 if error.status == 409 || !error.isRetryable {
                     // A duplicate name means it was recorded; an invalid Event never will be.
                     pendingEvents.removeFirst()
@@ -194,30 +213,68 @@ final class Controller {
                 eventNotBefore = monotonicSeconds() + delay
                 log.warning("recording an Event failed; will retry", ["error": error.description,
                                                                       "retry_in": formatSeconds(delay)])
-                return
+                return error
             }
         }
+        return nil
     }
 
     // MARK: Stop
 
-    /// Sets `no` and records an Event, all within 2 seconds, then exit 0.
+    /// Seconds from the signal within which the label is set and the Event recorded; the
+    /// promise is an exit within 2 seconds, and starting and exiting take some of it.
+    static let stopBudget = 1.5
+
+    /// Sets `no` and records the Terminating Event within `stopBudget`, then exit 0.
+    /// The patch is sent even when the label reads `no` already: what was last seen may be
+    /// stale, and a merge patch of a fixed value changes nothing when it is not.
     private func stop(signal: String) -> Int32 {
         log.info("stopping: rejecting new connections", ["signal": signal])
         state.stopping(signal: signal)
-        // Kubernetes waits terminationGracePeriodSeconds, but the promise here is 2 seconds.
-        api.deadline = monotonicSeconds() + 1.2
-        if let transition = state.pendingWrite {
+        let deadline = monotonicSeconds() + Self.stopBudget
+        api.deadline = deadline
+        var stop = StopRetries(deadline: deadline)
+        let transition = Transition(accepting: false, event: state.decision?.event)
+        while true {
             do throws(APIFailure) {
                 try write(transition)
+                break
             } catch {
-                log.error("could not set the label before stopping", ["error": error.description])
+                guard let delay = stop.delay(after: error, now: monotonicSeconds(), random: random()) else {
+                    log.error("could not set the label before stopping", ["error": error.description])
+                    return finishStop()
+                }
+                if !error.wasInterrupted {
+                    log.warning("setting the label failed; retrying before stopping", [
+                        "error": error.description, "retry_in": formatSeconds(delay)])
+                }
+                if waitDuringStop(until: monotonicSeconds() + delay, &stop) {
+                    log.error("could not set the label before stopping", ["error": "stopped by a third signal"])
+                    return finishStop()
+                }
             }
-        } else if let event = state.decision?.event {
-            pendingEvents.append(makeEvent(event, about: pod, at: .now()))
         }
         eventNotBefore = 0
-        flushEvents()
+        while let error = flushEvents() {
+            guard let delay = stop.delay(after: error, now: monotonicSeconds(), random: random()),
+                  !waitDuringStop(until: monotonicSeconds() + delay, &stop) else { break }
+            eventNotBefore = 0
+        }
+        return finishStop()
+    }
+
+    /// Waits until `time`, counting signals; true when one more signal than the stop allows came.
+    private func waitDuringStop(until time: Double, _ stop: inout StopRetries) -> Bool {
+        while let signal = signals.take() ?? signals.wait(until: time, now: monotonicSeconds) {
+            if stop.signalled() {
+                log.info("stopping at once", ["signal": signal])
+                return true
+            }
+        }
+        return false
+    }
+
+    private func finishStop() -> Int32 {
         log.info("stopped")
         return 0
     }

@@ -8,21 +8,54 @@ struct PodInfo: Equatable {
     let labelValue: String?
 }
 
-/// A failed API request: the HTTP status and Kubernetes' `Status` reason, or the transport error.
+/// A failed API request, by kind: what the loop decides on is the kind, never the text.
 struct APIFailure: Error, CustomStringConvertible {
-    let status: Int?
+    enum Kind: Equatable {
+        /// The API server answered with a non-2xx status; `reason` is its Status reason.
+        case status(Int)
+        /// The request did not get an intact answer; HTTPLite's code says why.
+        case transport(HTTPError.Code)
+        /// No usable credential: the token file or the exec plugin failed.
+        case credentials
+        /// The stop's budget ran out before the request could be sent.
+        case outOfTime
+    }
+
+    let kind: Kind
     let reason: String
     let message: String
     let retryAfter: Double?
 
+    init(_ kind: Kind, reason: String, message: String, retryAfter: Double? = nil) {
+        self.kind = kind
+        self.reason = reason
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    /// The HTTP status, when the API server answered.
+    var status: Int? {
+        if case .status(let code) = kind { return code }
+        return nil
+    }
+
+    /// A signal ended the wait: the API server refused nothing.
+    var wasInterrupted: Bool { kind == .transport(.interrupted) }
+
     /// 409, 429, 5xx and transport failures may succeed later; 401/403/404/422, a certificate
     /// that does not verify and unusable TLS settings will not by waiting.
     var isRetryable: Bool {
-        guard let status else {
-            return reason != "interrupted" && reason != "tlsConfiguration"
-                && !(reason == "tls" && message.hasPrefix("TLS handshake failed: certificate verify failed"))
+        switch kind {
+        case .status(let code):
+            return code == 409 || code == 429 || (500...599).contains(code)
+        case .transport(let code):
+            return code != .interrupted && code != .tlsConfiguration
+                && !(code == .tls && message.hasPrefix("TLS handshake failed: certificate verify failed"))
+        case .credentials:
+            return true
+        case .outOfTime:
+            return false
         }
-        return status == 409 || status == 429 || (500...599).contains(status)
     }
 
     var description: String {
@@ -43,7 +76,9 @@ final class KubeAPI {
     private let timeout: Double
     /// When set (monotonic seconds), no request waits much past it: used while stopping.
     var deadline: Double?
-
+    /// A kept-alive connection that has not begun to answer within this many seconds is
+    /// given up for a new one: a proxy may stop forwarding it without closing it.
+    static let reusedConnectionTimeout = 1.0
 
     init(endpoint: APIEndpoint, timeout: Double, interrupt: Int32, clock: @escaping () -> Double) {
         self.endpoint = endpoint
@@ -51,7 +86,8 @@ final class KubeAPI {
         self.timeout = timeout
         self.interrupt = interrupt
         client = HTTPClient(configuration: HTTPClient.Configuration(
-            connectTimeout: timeout, timeout: timeout, tls: endpoint.tls, interruptDescriptor: interrupt))
+            connectTimeout: timeout, timeout: timeout, tls: endpoint.tls, interruptDescriptor: interrupt,
+            reusedConnectionTimeout: Self.reusedConnectionTimeout))
     }
 
     func getPod(namespace: String, name: String, label: String) throws(APIFailure) -> PodInfo {
@@ -78,7 +114,8 @@ final class KubeAPI {
 
     private func podInfo(_ response: HTTPResponse, label: String) throws(APIFailure) -> PodInfo {
         guard let pod = try? JSON.parse(response.body), let metadata = pod["metadata"] else {
-            throw APIFailure(status: response.status, reason: "BadResponse", message: "the pod is not a JSON object with metadata", retryAfter: nil)
+            throw APIFailure(.transport(.malformed), reason: "BadResponse",
+                             message: "the pod is not a JSON object with metadata")
         }
         return PodInfo(uid: metadata["uid"]?.stringValue ?? "",
                        resourceVersion: metadata["resourceVersion"]?.stringValue ?? "",
@@ -103,22 +140,28 @@ final class KubeAPI {
         if let deadline {
             wait = min(wait, deadline - clock())
             guard wait > 0.01 else {
-                throw APIFailure(status: nil, reason: "timeout", message: "no time left to \(method) \(path)", retryAfter: nil)
+                throw APIFailure(.outOfTime, reason: "timeout", message: "no time left to \(method) \(path)")
             }
         }
+        let token: String?
         do {
-            if let token = try currentToken(forceReload: freshToken) {
-                headers.add("Authorization", "Bearer \(token)")
-            }
-            let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
-            return try client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body,
-                                                  timeout: wait, connectTimeout: wait / 2))
-        } catch let error as HTTPError {
-            throw APIFailure(status: nil, reason: error.code.name, message: error.detail, retryAfter: nil)
+            token = try currentToken(forceReload: freshToken)
         } catch let error as KubeconfigError {
-            throw APIFailure(status: nil, reason: "ExecPluginFailed", message: error.message, retryAfter: nil)
+            throw APIFailure(.credentials, reason: "ExecPluginFailed", message: error.message)
         } catch {
-            throw APIFailure(status: nil, reason: "unknown", message: "\(error)", retryAfter: nil)
+            throw APIFailure(.credentials, reason: "credentials", message: "\(error)")
+        }
+        if let token { headers.add("Authorization", "Bearer \(token)") }
+        do {
+            let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
+            // All three requests may be repeated: a read, a merge patch of a fixed value, and an
+            // Event with a fixed name (a repeat is answered 409 AlreadyExists, counted as recorded).
+            return try client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body,
+                                                  timeout: wait, connectTimeout: wait / 2, isIdempotent: true))
+        } catch let error as HTTPError {
+            throw APIFailure(.transport(error.code), reason: error.code.name, message: error.detail)
+        } catch {
+            throw APIFailure(.transport(.system), reason: "unknown", message: "\(error)")
         }
     }
 
@@ -159,7 +202,7 @@ final class KubeAPI {
     private func failure(_ response: HTTPResponse) -> APIFailure {
         let status = try? JSON.parse(response.body)
         let retryAfter = response.headers["Retry-After"].flatMap { Double($0.trimmingWhitespace()) }
-        return APIFailure(status: response.status,
+        return APIFailure(.status(response.status),
                           reason: status?["reason"]?.stringValue ?? "HTTP\(response.status)",
                           message: status?["message"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
                           retryAfter: retryAfter)

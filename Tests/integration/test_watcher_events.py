@@ -90,7 +90,14 @@ def test_the_run_posted_every_kind_of_event(run):
             assert message.startswith("Rejecting new connections."), (reason, message)
     assert "SIGTERM" in got[-1][2]
     assert run["label"] == "no"
-    assert all(post["status"] == 201 for post in run["posts"]), run["posts"]
+    # A POST cut short by the signal is sent again by the stop: the server may have had it
+    # already, and then answers 409 AlreadyExists for the same name. Nothing else fails.
+    recorded = set()
+    for post in run["posts"]:
+        name = post["body"]["metadata"]["name"]
+        assert post["status"] == 201 or (post["status"] == 409 and name in recorded), \
+            [(p["status"], p["body"]["reason"]) for p in run["posts"]]
+        recorded.add(name)
 
 
 def test_every_event_is_valid_against_kubernetes_1_30_strict(run):
