@@ -21,6 +21,9 @@ final class Controller {
     private var eventBackoff = Backoff()
     /// The last good sample, for the log line of a transition.
     private var lastPercent: Double?
+    /// Failures that repeat every check or resync are logged once, then once a minute.
+    private var usageWarning = RepeatedWarning()
+    private var resyncWarning = RepeatedWarning()
 
     init(settings: Settings, namespace: String, api: KubeAPI, usage: UsagePoller, signals: SignalWatcher, log: Log) {
         self.settings = settings
@@ -105,14 +108,19 @@ final class Controller {
             return ok  // a signal is waiting; the loop stops next
         case .success(let percent):
             log.debug("sample", ["percent": formatPercent(percent), "threshold": formatPercent(settings.memoryPercent)])
+            logRecovery(usageWarning.succeeded(now: monotonicSeconds()), "the Usage API answers again")
             state.sampled(percent: percent)
             lastPercent = percent
         case .failure(let failure):
             ok = false
             state.sampleFailed(failure.description)
-            log.warning("the Usage API failed; keeping the last decision", [
-                "error": failure.description, "failures_in_row": "\(state.consecutiveFailures)",
-                "policy": settings.onUsageFailure.rawValue])
+            log.debug("sample failed", ["error": failure.description, "failures_in_row": "\(state.consecutiveFailures)"])
+            logRepeated(usageWarning.failed(now: monotonicSeconds()), "the Usage API is still failing",
+                        error: failure.description, hint: nil) {
+                log.warning("the Usage API failed; keeping the last decision", [
+                    "error": failure.description, "failures_in_row": "\(state.consecutiveFailures)",
+                    "policy": settings.onUsageFailure.rawValue])
+            }
         }
         if monotonicSeconds() >= nextResync {
             ok = resync() && ok
@@ -130,9 +138,13 @@ final class Controller {
             }
             state.podRead(labelValue: info.labelValue)
             nextResync = monotonicSeconds() + settings.podResyncInterval
+            logRecovery(resyncWarning.succeeded(now: monotonicSeconds()), "the pod can be read again")
             return true
         } catch {
-            log.warning("re-reading the pod failed", ["error": error.description])
+            logRepeated(resyncWarning.failed(now: monotonicSeconds()), "re-reading the pod still fails",
+                        error: error.description, hint: nil) {
+                log.warning("re-reading the pod failed", ["error": error.description])
+            }
             nextResync = monotonicSeconds() + min(settings.podResyncInterval, 5)
             return false
         }
@@ -196,6 +208,31 @@ final class Controller {
                                                                       "retry_in": formatSeconds(delay)])
                 return
             }
+        }
+    }
+
+    // MARK: Repeated warnings
+
+    /// Carries out a `RepeatedWarning` decision: `first` logs the first failure in full.
+    private func logRepeated(_ action: RepeatedWarning.Action, _ summary: String, error: String, hint: String?,
+                             first: () -> Void) {
+        switch action {
+        case .logFirst:
+            first()
+        case .logSummary(let failures, let unlogged, let failingFor):
+            log.warning(summary, ["failures_in_row": "\(failures)", "since_last_line": "\(unlogged)",
+                                  "failing_for": formatSeconds(failingFor), "error": error], hint: hint)
+        case .stayQuiet:
+            break
+        }
+    }
+
+    private func logRecovery(_ recovery: RepeatedWarning.Recovery, _ message: String) {
+        switch recovery {
+        case .logRecovered(let failures, let failedFor):
+            log.info(message, ["failures": "\(failures)", "failed_for": formatSeconds(failedFor)])
+        case .nothing:
+            break
         }
     }
 
