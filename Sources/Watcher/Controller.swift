@@ -77,7 +77,8 @@ final class Controller {
                     return 0
                 }
                 guard error.isRetryable, error.status != 409 else {
-                    log.error(explain(error, verb: "get", resource: "pods"), ["error": error.description])
+                    log.error(explain(error, verb: "get", resource: "pods"), ["error": error.description],
+                              hint: error.status == 404 ? Controller.missingPodHint : nil)
                     return 1
                 }
                 let now = monotonicSeconds()
@@ -116,10 +117,10 @@ final class Controller {
             state.sampleFailed(failure.description)
             log.debug("sample failed", ["error": failure.description, "failures_in_row": "\(state.consecutiveFailures)"])
             logRepeated(usageWarning.failed(now: monotonicSeconds()), "the Usage API is still failing",
-                        error: failure.description, hint: nil) {
+                        error: failure.description, hint: failure.hint) {
                 log.warning("the Usage API failed; keeping the last decision", [
                     "error": failure.description, "failures_in_row": "\(state.consecutiveFailures)",
-                    "policy": settings.onUsageFailure.rawValue])
+                    "policy": settings.onUsageFailure.rawValue], hint: failure.hint)
             }
         }
         if monotonicSeconds() >= nextResync {
@@ -258,6 +259,10 @@ final class Controller {
         log.info("stopped")
         return 0
     }
+
+    /// A pod not found at start is most often a POD_NAME typed in by hand (or left at its default).
+    static let missingPodHint = "set POD_NAME and POD_NAMESPACE from the downward API "
+        + "(env valueFrom.fieldRef.fieldPath: metadata.name and metadata.namespace) so that they name this pod"
 
     private func explain(_ error: APIFailure, verb: String, resource: String) -> String {
         switch error.status {

@@ -1,6 +1,7 @@
 """Logs: LOG_FORMAT=json writes one object per line; LOG_LEVEL leaves out the
 less severe lines; a failure repeated every check is logged once, then once a
-minute, then once when it recovers.
+minute, then once when it recovers; messages that say what to do (a Usage API
+404, a missing pod).
 """
 import json
 import re
@@ -132,3 +133,34 @@ def test_re_reading_the_pod_warns_once_then_says_when_it_works_again(api, usage_
     watcher.stop()
     assert len(watcher.logged("re-reading the pod")) == 1, watcher.lines()
     assert line[1] == "INFO" and line[3]["failures"] == "8", line
+
+
+# -- messages that say what to do ------------------------------------------------------
+
+
+def test_a_usage_api_404_hints_at_the_soketi_metrics_port(api, usage_server, watcher_bin):
+    """soketi answers 404 for /usage on its app port; the Usage API is on port 9601."""
+    env = watcher_env(api, usage_server, USAGE_URL=usage_server.url.replace("/usage", "/nowhere"))
+    result = run_watcher(watcher_bin, env, "--test", timeout=10)
+    assert result.returncode == 1, result.stderr
+    warning = next(parse_line(line) for line in result.lines if "Usage API" in line)
+    assert "HTTP 404" in warning[3]["error"]
+    hint = warning[3].get("hint", "")
+    assert "9601" in hint and "SERVER_PORT" in hint and "USAGE_URL" in hint, warning
+
+
+def test_a_usage_api_500_has_no_port_hint(api, usage_server, watcher_bin):
+    usage_server.set(mode="fail")
+    result = run_watcher(watcher_bin, watcher_env(api, usage_server), "--test", timeout=10)
+    assert result.returncode == 1, result.stderr
+    warning = next(parse_line(line) for line in result.lines if "Usage API" in line)
+    assert "HTTP 500" in warning[3]["error"] and "hint" not in warning[3], warning
+
+
+def test_a_missing_pod_hints_at_the_downward_api(fake_apiserver, usage_server, watcher_bin):
+    result = run_watcher(watcher_bin, watcher_env(fake_apiserver, usage_server), timeout=10)
+    assert result.returncode == 1, result.stderr
+    error = next(parse_line(line) for line in result.lines if " ERROR " in line)
+    assert "not found" in error[2], error
+    hint = error[3].get("hint", "")
+    assert "POD_NAME" in hint and "downward API" in hint and "metadata.name" in hint, error
