@@ -47,27 +47,25 @@ struct Log {
     var format = Format.logfmt
 
     func debug(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        write(.debug, message, fields)
+        write(LogLine(.debug, message, fields))
     }
 
     func info(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        write(.info, message, fields)
+        write(LogLine(.info, message, fields))
     }
 
     /// `hint`, when given, is the last field: what the user can do about it.
     func warning(_ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
-        write(.warning, message, fields, hint: hint)
+        write(LogLine(.warning, message, fields, hint: hint))
     }
 
     func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
-        write(.error, message, fields, hint: hint)
+        write(LogLine(.error, message, fields, hint: hint))
     }
 
-    private func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>, hint: String? = nil) {
-        guard level >= self.level else { return }
-        var pairs = fields.map { (key: $0.key, value: $0.value) }
-        if let hint { pairs.append((key: "hint", value: hint)) }
-        var bytes = Array(Log.line(level, message, pairs, at: WallClock.now(), format: format).utf8)
+    func write(_ line: LogLine) {
+        guard line.level >= self.level else { return }
+        var bytes = Array(Log.line(line.level, line.message, line.fields, at: WallClock.now(), format: format).utf8)
         bytes.withUnsafeMutableBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -118,6 +116,21 @@ struct Log {
             }
         }
         return out + "\""
+    }
+}
+
+/// A line to log: its level, message and fields in order, a hint last.
+struct LogLine {
+    let level: Log.Level
+    let message: String
+    let fields: [(key: String, value: String)]
+
+    init(_ level: Log.Level, _ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
+        self.level = level
+        self.message = message
+        var pairs = fields.map { (key: $0.key, value: $0.value) }
+        if let hint { pairs.append((key: "hint", value: hint)) }
+        self.fields = pairs
     }
 }
 
