@@ -21,6 +21,9 @@ final class Controller {
     private var eventBackoff = Backoff()
     /// The last good sample, for the log line of a transition.
     private var lastPercent: Double?
+    /// Failures that repeat every check or resync are logged once, then once a minute.
+    private var usageWarning = RepeatedWarning()
+    private var resyncWarning = RepeatedWarning()
 
     init(settings: Settings, namespace: String, api: KubeAPI, usage: UsagePoller, signals: SignalWatcher, log: Log) {
         self.settings = settings
@@ -86,7 +89,8 @@ final class Controller {
                     return .stop(signal: signal)
                 }
                 guard error.isRetryable, error.status != 409 else {
-                    log.error(explain(error, verb: "get", resource: "pods"), ["error": error.description])
+                    log.error(explain(error, verb: "get", resource: "pods"), ["error": error.description],
+                              hint: error.status == 404 ? Controller.missingPodHint : nil)
                     return .exit(1)
                 }
                 let now = monotonicSeconds()
@@ -116,14 +120,19 @@ final class Controller {
             return ok  // a signal is waiting; the loop stops next
         case .success(let percent):
             log.debug("sample", ["percent": formatPercent(percent), "threshold": formatPercent(settings.memoryPercent)])
+            logRecovery(usageWarning.succeeded(now: monotonicSeconds()), "the Usage API answers again")
             state.sampled(percent: percent)
             lastPercent = percent
         case .failure(let failure):
             ok = false
             state.sampleFailed(failure.description)
-            log.warning("the Usage API failed; keeping the last decision", [
-                "error": failure.description, "failures_in_row": "\(state.consecutiveFailures)",
-                "policy": settings.onUsageFailure.rawValue])
+            log.debug("sample failed", ["error": failure.description, "failures_in_row": "\(state.consecutiveFailures)"])
+            logRepeated(usageWarning.failed(now: monotonicSeconds()), "the Usage API is still failing",
+                        error: failure.description, hint: failure.hint) {
+                log.warning("the Usage API failed; keeping the last decision", [
+                    "error": failure.description, "failures_in_row": "\(state.consecutiveFailures)",
+                    "policy": settings.onUsageFailure.rawValue], hint: failure.hint)
+            }
         }
         if monotonicSeconds() >= nextResync {
             ok = resync() && ok
@@ -144,10 +153,14 @@ final class Controller {
             // The API server answers again: a write waiting out a backoff from the outage goes now.
             writeBackoff.reset()
             writeNotBefore = 0
+            logRecovery(resyncWarning.succeeded(now: monotonicSeconds()), "the pod can be read again")
             return true
         } catch {
             if error.wasInterrupted { return true }  // a signal is waiting; the loop stops next
-            log.warning("re-reading the pod failed", ["error": error.description])
+            logRepeated(resyncWarning.failed(now: monotonicSeconds()), "re-reading the pod still fails",
+                        error: error.description, hint: nil) {
+                log.warning("re-reading the pod failed", ["error": error.description])
+            }
             nextResync = monotonicSeconds() + min(settings.podResyncInterval, 5)
             return false
         }
@@ -219,6 +232,31 @@ final class Controller {
         return nil
     }
 
+    // MARK: Repeated warnings
+
+    /// Carries out a `RepeatedWarning` decision: `first` logs the first failure in full.
+    private func logRepeated(_ action: RepeatedWarning.Action, _ summary: String, error: String, hint: String?,
+                             first: () -> Void) {
+        switch action {
+        case .logFirst:
+            first()
+        case .logSummary(let failures, let unlogged, let failingFor):
+            log.warning(summary, ["failures_in_row": "\(failures)", "since_last_line": "\(unlogged)",
+                                  "failing_for": formatSeconds(failingFor), "error": error], hint: hint)
+        case .stayQuiet:
+            break
+        }
+    }
+
+    private func logRecovery(_ recovery: RepeatedWarning.Recovery, _ message: String) {
+        switch recovery {
+        case .logRecovered(let failures, let failedFor):
+            log.info(message, ["failures": "\(failures)", "failed_for": formatSeconds(failedFor)])
+        case .nothing:
+            break
+        }
+    }
+
     // MARK: Stop
 
     /// Seconds from the signal within which the label is set and the Event recorded; the
@@ -278,6 +316,10 @@ final class Controller {
         log.info("stopped")
         return 0
     }
+
+    /// A pod not found at start is most often a POD_NAME typed in by hand (or left at its default).
+    static let missingPodHint = "set POD_NAME and POD_NAMESPACE from the downward API "
+        + "(env valueFrom.fieldRef.fieldPath: metadata.name and metadata.namespace) so that they name this pod"
 
     private func explain(_ error: APIFailure, verb: String, resource: String) -> String {
         switch error.status {

@@ -1,34 +1,73 @@
 import Glibc
+import HTTPLite
 
-/// One line per event on standard error: `TIMESTAMP LEVEL message key=value ...`.
+/// One line per event on standard error, as `logfmt` (`TIMESTAMP LEVEL message key=value ...`)
+/// or `json` (one object per line: `time`, `level`, `msg`, then the fields as strings).
 struct Log {
-    enum Level: String { case debug = "DEBUG", info = "INFO", warning = "WARN", error = "ERROR" }
+    /// How severe a line is; lines below the configured level are not written.
+    enum Level: Int, Comparable {
+        case debug, info, warning, error
 
-    var verbose = false
+        /// The spelling of `LOG_LEVEL`: `debug`, `info`, `warn`, `error`.
+        init?(setting: String) {
+            switch setting {
+            case "debug": self = .debug
+            case "info": self = .info
+            case "warn": self = .warning
+            case "error": self = .error
+            default: return nil
+            }
+        }
+
+        /// Lower case in JSON, as `LOG_LEVEL` spells it.
+        var jsonName: String {
+            switch self {
+            case .debug: return "debug"
+            case .info: return "info"
+            case .warning: return "warn"
+            case .error: return "error"
+            }
+        }
+
+        var logfmtName: String {
+            switch self {
+            case .debug: return "DEBUG"
+            case .info: return "INFO"
+            case .warning: return "WARN"
+            case .error: return "ERROR"
+            }
+        }
+
+        static func < (lhs: Level, rhs: Level) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
+
+    enum Format: String { case logfmt, json }
+
+    var level = Level.info
+    var format = Format.logfmt
 
     func debug(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        if verbose { write(.debug, message, fields) }
+        write(.debug, message, fields)
     }
 
     func info(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
         write(.info, message, fields)
     }
 
-    func warning(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        write(.warning, message, fields)
+    /// `hint`, when given, is the last field: what the user can do about it.
+    func warning(_ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
+        write(.warning, message, fields, hint: hint)
     }
 
-    func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        write(.error, message, fields)
+    func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
+        write(.error, message, fields, hint: hint)
     }
 
-    private func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>) {
-        var line = "\(WallClock.now().rfc3339) \(level.rawValue) \(message)"
-        for (key, value) in fields {
-            line += " \(key)=\(Log.quoted(value))"
-        }
-        line += "\n"
-        var bytes = Array(line.utf8)
+    private func write(_ level: Level, _ message: String, _ fields: KeyValuePairs<String, String>, hint: String? = nil) {
+        guard level >= self.level else { return }
+        var pairs = fields.map { (key: $0.key, value: $0.value) }
+        if let hint { pairs.append((key: "hint", value: hint)) }
+        var bytes = Array(Log.line(level, message, pairs, at: WallClock.now(), format: format).utf8)
         bytes.withUnsafeMutableBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -39,6 +78,27 @@ struct Log {
                 }
                 offset += written
             }
+        }
+    }
+
+    /// One whole line, newline included.
+    static func line(_ level: Level, _ message: String, _ fields: [(key: String, value: String)],
+                     at time: WallClock, format: Format) -> String {
+        switch format {
+        case .logfmt:
+            var line = "\(time.rfc3339Milliseconds) \(level.logfmtName) \(message)"
+            for (key, value) in fields {
+                line += " \(key)=\(Log.quoted(value))"
+            }
+            return line + "\n"
+        case .json:
+            var object = JSONObject([(key: "time", value: .string(time.rfc3339Milliseconds)),
+                                     (key: "level", value: .string(level.jsonName)),
+                                     (key: "msg", value: .string(message))])
+            for (key, value) in fields {
+                object.append(key: key, value: .string(value))
+            }
+            return JSON.object(object).serialized() + "\n"
         }
     }
 
@@ -74,11 +134,22 @@ struct WallClock {
 
     /// RFC 3339 in UTC with second precision, as Kubernetes writes `firstTimestamp`.
     var rfc3339: String {
+        "\(secondsText)Z"
+    }
+
+    /// RFC 3339 in UTC with milliseconds (`2026-11-25T12:00:00.123Z`), for log lines.
+    var rfc3339Milliseconds: String {
+        let milliseconds = nanoseconds / 1_000_000
+        let digits = milliseconds < 10 ? "00\(milliseconds)" : milliseconds < 100 ? "0\(milliseconds)" : "\(milliseconds)"
+        return "\(secondsText).\(digits)Z"
+    }
+
+    private var secondsText: String {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
 
     /// Nanoseconds since the epoch in hex, the usual suffix of an Event's name.

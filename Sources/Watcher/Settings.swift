@@ -19,6 +19,9 @@ struct Settings: Equatable {
     var startupTimeout = 60.0
     var apiTimeout = 5.0
     var verbose = false
+    /// `-v` lowers this to debug whatever `LOG_LEVEL` says.
+    var logLevel = Log.Level.info
+    var logFormat = Log.Format.logfmt
 
     /// What the command line asked for besides running.
     enum Request: Equatable {
@@ -81,7 +84,11 @@ let settingSpecs: [SettingSpec] = [
     SettingSpec(flags: ["--api-timeout"], env: "API_TIMEOUT", isSwitch: false,
                 help: "seconds to wait for one API request", defaultText: "5"),
     SettingSpec(flags: ["-v", "--verbose"], env: "VERBOSE", isSwitch: true,
-                help: "log every sample", defaultText: "false"),
+                help: "log every sample (the same as --log-level debug)", defaultText: "false"),
+    SettingSpec(flags: ["--log-level"], env: "LOG_LEVEL", isSwitch: false,
+                help: "debug, info, warn or error: the least severe lines written", defaultText: "info"),
+    SettingSpec(flags: ["--log-format"], env: "LOG_FORMAT", isSwitch: false,
+                help: "logfmt (TIME LEVEL message key=value) or json (one object per line)", defaultText: "logfmt"),
 ]
 
 extension Settings {
@@ -137,6 +144,13 @@ extension Settings {
         settings.startupTimeout = reader.number("STARTUP_TIMEOUT", atLeast: 0, atMost: 3600) ?? settings.startupTimeout
         settings.apiTimeout = reader.number("API_TIMEOUT", atLeast: 0.1, atMost: 300) ?? settings.apiTimeout
         settings.verbose = reader.boolean("VERBOSE") ?? settings.verbose
+        if let level = reader.text("LOG_LEVEL", accepted: "debug, info, warn or error", valid: { Log.Level(setting: $0) != nil }) {
+            settings.logLevel = Log.Level(setting: level)!
+        }
+        if settings.verbose { settings.logLevel = .debug }
+        if let format = reader.text("LOG_FORMAT", accepted: "logfmt or json", valid: { Log.Format(rawValue: $0) != nil }) {
+            settings.logFormat = Log.Format(rawValue: format)!
+        }
 
         let defaultUsage = "http://127.0.0.1:\(settings.echoAppPort)/usage"
         if let url = reader.text("USAGE_URL", accepted: "an http:// or https:// URL", valid: { (try? HTTPURL($0)) != nil }) {

@@ -5,6 +5,15 @@ struct UsageFailure: Error, CustomStringConvertible {
     let description: String
     /// A signal ended the wait: not the Usage API's fault, and not to be counted.
     var interrupted = false
+    /// The HTTP status when the Usage API answered with one other than 200.
+    var status: Int? = nil
+
+    /// What the user can do about it, when the failure tells.
+    var hint: String? {
+        // soketi answers 404 for /usage on its app port 6001; the Usage API is on the metrics port.
+        guard status == 404 else { return nil }
+        return "soketi serves /usage on its metrics port 9601: set SERVER_PORT=9601 or USAGE_URL=http://127.0.0.1:9601/usage"
+    }
 }
 
 /// Reads `memory.percent` from the Echo Server's Usage API.
@@ -31,7 +40,7 @@ final class UsagePoller {
             return .failure(UsageFailure(description: "\(error)"))
         }
         guard response.status == 200 else {
-            return .failure(UsageFailure(description: "the Usage API answered HTTP \(response.status)"))
+            return .failure(UsageFailure(description: "the Usage API answered HTTP \(response.status)", status: response.status))
         }
         return Self.percent(in: response.body)
     }

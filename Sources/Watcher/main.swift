@@ -79,7 +79,7 @@ func main() -> Int32 {
     }
     let namespace = settings.podNamespace ?? endpoint.namespaceFromFile ?? "default"
 
-    let log = Log(verbose: settings.verbose)
+    let log = Log(level: settings.logLevel, format: settings.logFormat)
     let signals = SignalWatcher()
     log.info("starting network-watcher \(watcherVersion)", [
         "pod": "\(namespace)/\(settings.podName)", "label": settings.label,

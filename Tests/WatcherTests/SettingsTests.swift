@@ -95,6 +95,25 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(errors(["--pod-name"]).first?.accepted, "needs a value")
     }
 
+    func testLogLevelAndFormat() throws {
+        let defaults = try settings([])
+        XCTAssertEqual(defaults.logLevel, .info)
+        XCTAssertEqual(defaults.logFormat, .logfmt)
+        let fromEnv = try settings([], ["LOG_LEVEL": "warn", "LOG_FORMAT": "json"])
+        XCTAssertEqual(fromEnv.logLevel, .warning)
+        XCTAssertEqual(fromEnv.logFormat, .json)
+        XCTAssertEqual(try settings(["--log-level=error"], ["LOG_LEVEL": "warn"]).logLevel, .error)
+        XCTAssertEqual(try settings(["--log-format", "logfmt"], ["LOG_FORMAT": "json"]).logFormat, .logfmt)
+        // -v is a shortcut for debug, whatever LOG_LEVEL says.
+        XCTAssertEqual(try settings(["-v"], ["LOG_LEVEL": "error"]).logLevel, .debug)
+        XCTAssertEqual(try settings([], ["VERBOSE": "true"]).logLevel, .debug)
+        let found = errors(["--log-format", "text"], ["LOG_LEVEL": "WARNING"])
+        XCTAssertEqual(found.map(\.description), [
+            "LOG_LEVEL=\"WARNING\": expected debug, info, warn or error",
+            "--log-format=\"text\": expected logfmt or json",
+        ])
+    }
+
     func testHelpAndVersion() {
         XCTAssertEqual(try parse(["--help"]).get(), .help)
         XCTAssertEqual(try parse(["network:watch", "--version"]).get(), .version)

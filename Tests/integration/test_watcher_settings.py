@@ -22,20 +22,22 @@ ENV_NAMES = [
     "POD_NAMESPACE", "POD_NAME", "ECHO_APP_PORT", "USAGE_URL", "MEMORY_PERCENT",
     "CHECKING_INTERVAL", "TEST_MODE", "KUBERNETES_LABEL", "USAGE_TIMEOUT", "ON_USAGE_FAILURE",
     "USAGE_FAILURE_THRESHOLD", "POD_RESYNC_INTERVAL", "STARTUP_TIMEOUT", "API_TIMEOUT",
-    "VERBOSE", "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH",
+    "VERBOSE", "LOG_LEVEL", "LOG_FORMAT", "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH",
     "KUBE_VERIFY_SSL", "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH", "SERVICE_ACCOUNT_DIR",
 ]
 FLAGS = [
     "--pod-namespace", "--pod-name", "--echo-app-port", "--usage-url", "--memory-percent",
     "--checking-interval", "--interval", "--test", "--kubernetes-label", "--usage-timeout",
     "--on-usage-failure", "--usage-failure-threshold", "--pod-resync-interval",
-    "--startup-timeout", "--api-timeout", "-v", "--verbose", "--version", "--help",
+    "--startup-timeout", "--api-timeout", "-v", "--verbose", "--log-level", "--log-format",
+    "--version", "--help",
 ]
 DEFAULTS = {  # the and README's defaults
     "POD_NAME": "some-pod", "ECHO_APP_PORT": "6001", "MEMORY_PERCENT": "75",
     "CHECKING_INTERVAL": "1", "TEST_MODE": "false", "KUBERNETES_LABEL": LABEL,
     "USAGE_TIMEOUT": "1", "ON_USAGE_FAILURE": "keep", "USAGE_FAILURE_THRESHOLD": "3",
     "POD_RESYNC_INTERVAL": "30", "STARTUP_TIMEOUT": "60", "API_TIMEOUT": "5", "VERBOSE": "false",
+    "LOG_LEVEL": "info", "LOG_FORMAT": "logfmt",
 }
 
 # (environment, arguments, the setting the line must name, the value it must show)
@@ -76,6 +78,9 @@ BAD_SETTINGS = [
     ({"API_TIMEOUT": "0"}, [], "API_TIMEOUT", "0"),
     ({"API_TIMEOUT": "slow"}, [], "API_TIMEOUT", "slow"),
     ({"VERBOSE": "loud"}, [], "VERBOSE", "loud"),
+    ({"LOG_LEVEL": "warning"}, [], "LOG_LEVEL", "warning"),
+    ({"LOG_LEVEL": "INFO"}, [], "LOG_LEVEL", "INFO"),
+    ({"LOG_FORMAT": "text"}, [], "LOG_FORMAT", "text"),
     # flags are named as typed
     ({}, ["--memory-percent", "eighty"], "--memory-percent", "eighty"),
     ({}, ["--memory-percent=1001"], "--memory-percent", "1001"),
@@ -94,6 +99,8 @@ BAD_SETTINGS = [
     ({}, ["--usage-timeout", "0"], "--usage-timeout", "0"),
     ({}, ["--test=maybe"], "--test", "maybe"),
     ({}, ["--verbose=loud"], "--verbose", "loud"),
+    ({}, ["--log-level", "trace"], "--log-level", "trace"),
+    ({}, ["--log-format=yaml"], "--log-format", "yaml"),
     ({}, ["--bogus"], "--bogus", ""),
     ({}, ["network:watch", "--bogus=1"], "--bogus", ""),
     ({}, ["stray-argument"], "stray-argument", ""),

@@ -25,8 +25,9 @@ from support.servers import WATCHER_TOKEN
 LABEL = "echo.soketi.app/accepts-new-connections"
 POD = "some-pod"
 INTERVAL = "0.1"
-# `RFC3339Z LEVEL message key=value ...` (README, "Logs"); values with spaces are quoted.
-LOG_LINE = re.compile(r'(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z) (DEBUG|INFO|WARN|ERROR) ([^=]*?)'
+# `RFC3339Z LEVEL message key=value ...` (README, "Logs"), the time with milliseconds;
+# values with spaces are quoted.
+LOG_LINE = re.compile(r'(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) (DEBUG|INFO|WARN|ERROR) ([^=]*?)'
                       r'((?: [A-Za-z_][A-Za-z0-9_]*=(?:"(?:[^"\\]|\\.)*"|[^\s"]+))*)')
 FIELD = re.compile(r' ([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|[^\s"]+)')
 
