@@ -19,11 +19,13 @@ struct APIFailure: Error, CustomStringConvertible {
     /// that does not verify and unusable TLS settings will not by waiting.
     var isRetryable: Bool {
         guard let status else {
-            return reason != "interrupted" && reason != "tlsConfiguration"
-                && !(reason == "tls" && message.hasPrefix("TLS handshake failed: certificate verify failed"))
+            return reason != "interrupted" && reason != "tlsConfiguration" && !rejectsCertificate
         }
         return status == 409 || status == 429 || (500...599).contains(status)
     }
+
+    /// The API server's certificate did not verify (decided by the HTTPError code, not its text).
+    var rejectsCertificate: Bool { status == nil && reason == HTTPError.Code.certificateRejected.name }
 
     var description: String {
         if let status { return "HTTP \(status) \(reason): \(message)" }
@@ -33,7 +35,7 @@ struct APIFailure: Error, CustomStringConvertible {
 
 /// The three requests the watcher makes, with bearer-token handling.
 final class KubeAPI {
-    private let endpoint: APIEndpoint
+    let endpoint: APIEndpoint
     private var client: HTTPClient
     private var tokenFile = TokenFile()
     /// The exec plugin's credential in use, when the endpoint has one.
