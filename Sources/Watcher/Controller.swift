@@ -223,6 +223,9 @@ final class Controller {
     }
 
     private func explain(_ error: APIFailure, verb: String, resource: String) -> String {
+        if error.rejectsCertificate {
+            return "the API server's certificate did not verify against the CA from \(api.endpoint.certificateAuthoritySetting)"
+        }
         switch error.status {
         case 401: return "the API server rejected the token (401 Unauthorized)"
         case 403: return "forbidden: the pod's Role must grant \"\(verb)\" on \"\(resource)\" in namespace \(namespace)"
