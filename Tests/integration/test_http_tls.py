@@ -132,6 +132,8 @@ CASES = {
     "dns-san-localhost": Case("dns_localhost", "ok", host="localhost"),
     "dns-san-via-server-name": Case("dns_localhost", "ok", client=("--server-name", "localhost")),
     "dns-san-for-another-name": Case("other_name", "certificateRejected", MISMATCH),
+    # An empty name would leave OpenSSL checking no name at all: the failed SNI call stops it.
+    "empty-server-name": Case("other_name", "tls", "SSL_set_tlsext_host_name", client=("--server-name", "")),
     # Addresses: only against IP SANs.
     "ipv4-san": Case("ip_only", "ok"),
     "ipv6-san": Case("ipv6", "ok", host="::1", listen="::1"),
