@@ -137,6 +137,7 @@ CASES = {
     # Addresses: only against IP SANs.
     "ipv4-san": Case("ip_only", "ok"),
     "ipv6-san": Case("ipv6", "ok", host="::1", listen="::1"),
+    "ip-as-server-name": Case("ip_only", "ok", host="localhost", client=("--server-name", "127.0.0.1")),
     "ip-san-for-the-name-localhost": Case("ip_only", "certificateRejected", MISMATCH, host="localhost"),
     "dns-san-localhost-for-an-ip": Case("dns_localhost", "certificateRejected", MISMATCH),
     "ip-written-as-dns-san": Case("dns_ip_text", "certificateRejected", MISMATCH),
@@ -332,6 +333,23 @@ def test_sni_is_sent_for_names(httplite_bin, s_server, tls_pki):
                       "-cert2", tls_pki["dns_localhost"].cert, "-key2", tls_pki["dns_localhost"].key)
     get(httplite_bin, server.url(host="localhost"), "--ca", tls_pki["ca"].cert).expect_ok()
     assert '%s: "localhost"' % SNI_LINE in server.output()
+
+
+def test_sni_is_the_server_name_when_one_is_given(httplite_bin, s_server, tls_pki, matrix_pki):
+    # Only SNI "api.example.test" makes the server switch to the *.example.test certificate.
+    server = s_server(tls_pki["other_name"], "-debug", "-servername", "api.example.test",
+                      "-cert2", matrix_pki["wildcard"].cert, "-key2", matrix_pki["wildcard"].key)
+    get(httplite_bin, server.url(host="127.0.0.1"), "--ca", tls_pki["ca"].cert,
+        "--server-name", "api.example.test").expect_ok()
+    assert '%s: "api.example.test"' % SNI_LINE in server.output()
+
+
+def test_sni_is_not_sent_for_an_ip_server_name(httplite_bin, s_server, tls_pki):
+    server = s_server(tls_pki["ip_only"], "-debug", "-servername", "127.0.0.1",
+                      "-cert2", tls_pki["other_name"].cert, "-key2", tls_pki["other_name"].key)
+    get(httplite_bin, server.url(host="localhost"), "--ca", tls_pki["ca"].cert,
+        "--server-name", "127.0.0.1").expect_ok()
+    assert SNI_LINE not in server.output()
 
 
 def test_sni_is_not_sent_for_ip_addresses(httplite_bin, s_server, tls_pki):
