@@ -56,6 +56,7 @@ final class TLSSession {
             let result = SSL_connect(ssl)
             if result == 1 { return }
             let error = SSL_get_error(ssl, result)
+            let systemError = errno
             switch error {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
                 let events = Int16(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)
@@ -63,26 +64,25 @@ final class TLSSession {
                     throw HTTPError(.connectTimeout, "the TLS handshake timed out")
                 }
             default:
-                throw handshakeFailure(error)
+                throw handshakeFailure(error, systemError: systemError)
             }
         }
     }
 
     /// A refused certificate keeps OpenSSL's verify reason; a peer gone mid-handshake is said so.
-    private func handshakeFailure(_ error: Int32) -> HTTPError {
+    private func handshakeFailure(_ error: Int32, systemError: Int32) -> HTTPError {
         let verify = SSL_get_verify_result(ssl)
         if verifiesPeer && verify != X509_V_OK {
             ERR_clear_error()
             let reason = String(cString: X509_verify_cert_error_string(verify))
             return HTTPError(.certificateRejected, "TLS handshake failed: certificate verify failed: \(reason)")
         }
-        let code = errno
         let queueIsEmpty = ERR_peek_error() == 0
         // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare EOF reads as ZERO_RETURN, without it as SYSCALL.
-        if queueIsEmpty && (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && code == 0)) {
+        if queueIsEmpty && (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && systemError == 0)) {
             return HTTPError(.tls, "TLS handshake failed: the peer closed the connection during the handshake")
         }
-        if queueIsEmpty && error == SSL_ERROR_SYSCALL && code == ECONNRESET {
+        if queueIsEmpty && error == SSL_ERROR_SYSCALL && systemError == ECONNRESET {
             return HTTPError(.tls, "TLS handshake failed: the peer reset the connection during the handshake")
         }
         return HTTPError(.tls, "TLS handshake failed: \(failureReason(error))")

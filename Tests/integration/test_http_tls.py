@@ -70,10 +70,12 @@ def test_no_ca_uses_openssl_default_paths(httplite_bin, s_server, tls_pki):
 
 
 @pytest.mark.parametrize("option", ["--ca", "--ca-pem"])
-def test_ca_bundle_with_several_certificates(httplite_bin, s_server, tls_pki, tmp_path, option):
+@pytest.mark.parametrize("first", ["other_ca", "ca"], ids=["two-cas", "one-ca-twice"])
+def test_ca_bundle_with_several_certificates(httplite_bin, s_server, tls_pki, tmp_path, option, first):
+    # A CA that appears twice is no failure of X509_STORE_add_cert, whose result is checked.
     bundle = tmp_path / "bundle.pem"
-    with open(tls_pki["other_ca"].cert) as first, open(tls_pki["ca"].cert) as second:
-        bundle.write_text(first.read() + second.read())
+    with open(tls_pki[first].cert) as one, open(tls_pki["ca"].cert) as two:
+        bundle.write_text(one.read() + two.read())
     server = s_server(tls_pki["server"])
     get(httplite_bin, server.url(), option, str(bundle)).expect_ok()
 
@@ -310,6 +312,13 @@ def test_peer_closing_mid_handshake_is_named(httplite_bin, tls_pki, reply):
     assert server.got_hello.is_set(), "the client sent no ClientHello"
     detail = result.expect_error("tls")
     assert "the peer closed the connection during the handshake" in detail, result.describe()
+
+
+def test_peer_resetting_mid_handshake_is_named(httplite_bin, raw_server, tls_pki):
+    server = raw_server()
+    server.script([step(read=False, then="reset")])
+    detail = get(httplite_bin, server.url(scheme="https"), "--ca", tls_pki["ca"].cert).expect_error("tls")
+    assert "the peer reset the connection during the handshake" in detail, detail
 
 
 # ---------------------------------------------------------------- names and addresses
