@@ -322,6 +322,9 @@ final class Controller {
         + "(env valueFrom.fieldRef.fieldPath: metadata.name and metadata.namespace) so that they name this pod"
 
     private func explain(_ error: APIFailure, verb: String, resource: String) -> String {
+        if error.rejectsCertificate {
+            return "the API server's certificate did not verify against the CA from \(api.endpoint.certificateAuthoritySetting)"
+        }
         switch error.status {
         case 401: return "the API server rejected the token (401 Unauthorized)"
         case 403: return "forbidden: the pod's Role must grant \"\(verb)\" on \"\(resource)\" in namespace \(namespace)"
