@@ -31,8 +31,9 @@ static inline long ctls_ctx_set_session_cache_mode(SSL_CTX *ctx, long mode) {
 
 // OpenSSL 3 treats a peer that closes without close_notify as an error; HTTP
 // framing (Content-Length, chunked) already detects truncation, so read it as EOF.
-static inline uint64_t ctls_ctx_ignore_unexpected_eof(SSL_CTX *ctx) {
-    return SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+// 1 when the option is now set.
+static inline int ctls_ctx_ignore_unexpected_eof(SSL_CTX *ctx) {
+    return (SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF) & SSL_OP_IGNORE_UNEXPECTED_EOF) != 0;
 }
 
 #endif

@@ -16,8 +16,12 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
         public static let connectTimeout = Code("connectTimeout")
         public static let writeTimeout = Code("writeTimeout")
         public static let readTimeout = Code("readTimeout")
-        /// The TLS handshake or the peer's certificate verification failed; `detail` has OpenSSL's reason.
+        /// The TLS handshake failed for another reason than the server's certificate
+        /// (protocol version, an alert, the peer closing); `detail` has the reason.
         public static let tls = Code("tls")
+        /// The server's certificate did not verify: chain, dates, name or address, purpose,
+        /// key or signature strength. `detail` has OpenSSL's verify reason.
+        public static let certificateRejected = Code("certificateRejected")
         /// The TLS settings themselves are unusable (a missing CA file, a key that does not match).
         public static let tlsConfiguration = Code("tlsConfiguration")
         /// The response broke HTTP/1.1's grammar; `detail` says what.

@@ -1,4 +1,7 @@
-/// How an `HTTPClient` sets up TLS for `https://` URLs. TLS 1.2 is the minimum.
+/// How an `HTTPClient` sets up TLS for `https://` URLs. TLS 1.2 is the minimum and
+/// OpenSSL's security level 2 applies, whatever openssl.cnf says; names are checked as
+/// RFC 9525 has it (DNS SANs only, wildcards only as the whole left-most label),
+/// IP addresses against IP SANs only.
 public struct TLSConfiguration: Sendable {
     /// PEM data given as a file path or as the bytes themselves.
     public enum PEMSource: Sendable, Equatable {

@@ -14,10 +14,16 @@ final class TLSContext {
         pointer = context
         verifiesPeer = configuration.verifiesPeer
         serverName = configuration.serverName
-        _ = ctls_ctx_set_min_version(context, TLS1_2_VERSION)
-        _ = ctls_ctx_ignore_unexpected_eof(context)
+        // Set after SSL_CTX_new, which applies openssl.cnf: a system configuration
+        // (OPENSSL_CONF) may lower both, and this client never goes below them.
+        try setupCheck(ctls_ctx_set_min_version(context, TLS1_2_VERSION) == 1, "set TLS 1.2 as the minimum version")
+        // Level 2: no RSA or DH key under 2048 bits, no SHA-1 signature, anywhere in the chain.
+        SSL_CTX_set_security_level(context, 2)
+        try setupCheck(SSL_CTX_get_security_level(context) == 2, "set security level 2")
+        try setupCheck(ctls_ctx_ignore_unexpected_eof(context) == 1, "set SSL_OP_IGNORE_UNEXPECTED_EOF")
         // Swift arrays may move between a write that would block and its retry.
-        _ = ctls_ctx_set_mode(context, Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        let mode = Int(SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+        try setupCheck(ctls_ctx_set_mode(context, mode) & mode != 0, "set SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER")
         SSL_CTX_set_verify(context, configuration.verifiesPeer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nil)
 
         switch configuration.trustRoots {
@@ -32,9 +38,9 @@ final class TLSContext {
         case .bytes(let pem):
             let certificates = try readCertificates(pem, what: "CA bundle")
             let store = SSL_CTX_get_cert_store(context)
+            defer { certificates.forEach { X509_free($0) } }
             for certificate in certificates {
-                X509_STORE_add_cert(store, certificate)
-                X509_free(certificate)
+                try setupCheck(X509_STORE_add_cert(store, certificate) == 1, "add a CA to the trust store")
             }
         }
 
@@ -64,7 +70,8 @@ final class TLSContext {
                     throw HTTPError(.tlsConfiguration, "cannot use the client certificate: \(openSSLErrorReason())")
                 }
                 for intermediate in chain.dropFirst() {
-                    _ = ctls_ctx_add_chain_cert(pointer, intermediate)
+                    try setupCheck(ctls_ctx_add_chain_cert(pointer, intermediate) == 1,
+                                   "add an intermediate to the client certificate's chain")
                 }
             }
             switch key {
@@ -86,6 +93,19 @@ final class TLSContext {
                 throw HTTPError(.tlsConfiguration, "the client key does not match its certificate: \(openSSLErrorReason())")
             }
         }
+    }
+}
+
+/// Throws `.tlsConfiguration` naming the setup step when `succeeded` is false.
+private func setupCheck(_ succeeded: Bool, _ step: String) throws(HTTPError) {
+    try requireOpenSSL(succeeded, .tlsConfiguration, "cannot \(step)")
+}
+
+/// Throws `code` with `what` and OpenSSL's reason when `succeeded` is false:
+/// a setup call that failed silently could leave a check unset.
+func requireOpenSSL(_ succeeded: Bool, _ code: HTTPError.Code, _ what: @autoclosure () -> String) throws(HTTPError) {
+    guard succeeded else {
+        throw HTTPError(code, "\(what()): \(openSSLErrorReason())")
     }
 }
 

@@ -6,6 +6,7 @@ import Glibc
 final class TLSSession {
     private let ssl: OpaquePointer
     private let socket: Socket
+    private let verifiesPeer: Bool
 
     /// Creates the session and completes the handshake with `host` before `deadline`.
     init(context: TLSContext, socket: Socket, host: String, hostIsIP: Bool, deadline: Deadline) throws {
@@ -15,23 +16,38 @@ final class TLSSession {
         }
         self.ssl = ssl
         self.socket = socket
-        SSL_set_fd(ssl, socket.descriptor)
-        if hostIsIP {
-            // RFC 6066 forbids IP literals in SNI; the certificate must carry an IP SAN.
-            if context.verifiesPeer {
-                X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host)
-            }
-        } else {
-            _ = ctls_set_sni(ssl, host)
-            if context.verifiesPeer {
-                SSL_set1_host(ssl, host)
-            }
-        }
+        self.verifiesPeer = context.verifiesPeer
+        try setup(host: host, hostIsIP: hostIsIP)
         try handshake(deadline: deadline)
     }
 
     deinit {
         SSL_free(ssl)
+    }
+
+    /// Binds the socket, sends SNI for names and sets the name or address to verify.
+    /// Every call is checked: one that failed silently would leave the host unchecked.
+    private func setup(host: String, hostIsIP: Bool) throws(HTTPError) {
+        try setupCheck(SSL_set_fd(ssl, socket.descriptor) == 1, "SSL_set_fd")
+        if hostIsIP {
+            // RFC 6066 forbids IP literals in SNI; the certificate must carry an IP SAN.
+            if verifiesPeer {
+                try setupCheck(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) == 1,
+                               "X509_VERIFY_PARAM_set1_ip_asc(\(host))")
+            }
+        } else {
+            try setupCheck(ctls_set_sni(ssl, host) == 1, "SSL_set_tlsext_host_name(\(host))")
+            if verifiesPeer {
+                // As RFC 9525 and Go's crypto/x509: the subject's CN never stands in for a
+                // DNS SAN, and a wildcard is only ever the whole left-most label.
+                SSL_set_hostflags(ssl, UInt32(X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS))
+                try setupCheck(SSL_set1_host(ssl, host) == 1, "SSL_set1_host(\(host))")
+            }
+        }
+    }
+
+    private func setupCheck(_ succeeded: Bool, _ call: String) throws(HTTPError) {
+        try requireOpenSSL(succeeded, .tls, "cannot set up the TLS session: \(call) failed")
     }
 
     private func handshake(deadline: Deadline) throws {
@@ -40,6 +56,7 @@ final class TLSSession {
             let result = SSL_connect(ssl)
             if result == 1 { return }
             let error = SSL_get_error(ssl, result)
+            let systemError = errno
             switch error {
             case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
                 let events = Int16(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)
@@ -47,9 +64,28 @@ final class TLSSession {
                     throw HTTPError(.connectTimeout, "the TLS handshake timed out")
                 }
             default:
-                throw HTTPError(.tls, "TLS handshake failed: \(failureReason(error))")
+                throw handshakeFailure(error, systemError: systemError)
             }
         }
+    }
+
+    /// A refused certificate keeps OpenSSL's verify reason; a peer gone mid-handshake is said so.
+    private func handshakeFailure(_ error: Int32, systemError: Int32) -> HTTPError {
+        let verify = SSL_get_verify_result(ssl)
+        if verifiesPeer && verify != X509_V_OK {
+            ERR_clear_error()
+            let reason = String(cString: X509_verify_cert_error_string(verify))
+            return HTTPError(.certificateRejected, "TLS handshake failed: certificate verify failed: \(reason)")
+        }
+        let queueIsEmpty = ERR_peek_error() == 0
+        // With SSL_OP_IGNORE_UNEXPECTED_EOF a bare EOF reads as ZERO_RETURN, without it as SYSCALL.
+        if queueIsEmpty && (error == SSL_ERROR_ZERO_RETURN || (error == SSL_ERROR_SYSCALL && systemError == 0)) {
+            return HTTPError(.tls, "TLS handshake failed: the peer closed the connection during the handshake")
+        }
+        if queueIsEmpty && error == SSL_ERROR_SYSCALL && systemError == ECONNRESET {
+            return HTTPError(.tls, "TLS handshake failed: the peer reset the connection during the handshake")
+        }
+        return HTTPError(.tls, "TLS handshake failed: \(failureReason(error))")
     }
 
     /// Reads decrypted bytes into `buffer`: the count, 0 at end of stream, nil when nothing is ready.
@@ -114,11 +150,6 @@ final class TLSSession {
     }
 
     private func failureReason(_ error: Int32) -> String {
-        let verify = SSL_get_verify_result(ssl)
-        if verify != X509_V_OK {
-            ERR_clear_error()
-            return "certificate verify failed: \(String(cString: X509_verify_cert_error_string(verify)))"
-        }
         if error == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 {
             let code = errno
             return code == 0 ? "the peer closed the connection" : String(cString: strerror(code))

@@ -26,7 +26,8 @@ final class Controller {
                                         failureThreshold: settings.usageFailureThreshold)
         loop = WatchLoop(rules: rules, decisions: decisions,
                          pod: PodReference(namespace: namespace, name: settings.podName, uid: ""),
-                         explain: FailureExplainer(namespace: namespace, podName: settings.podName),
+                         explain: FailureExplainer(namespace: namespace, podName: settings.podName,
+                                                   certificateAuthority: api.endpoint.certificateAuthoritySetting),
                          random: { Double(UInt64.random(in: 0..<(1 << 53))) / Double(1 << 53) })
     }
 

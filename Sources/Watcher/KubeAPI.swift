@@ -49,14 +49,16 @@ struct APIFailure: Error, CustomStringConvertible {
         case .status(let code):
             return code == 409 || code == 429 || (500...599).contains(code)
         case .transport(let code):
-            return code != .interrupted && code != .tlsConfiguration
-                && !(code == .tls && message.hasPrefix("TLS handshake failed: certificate verify failed"))
+            return code != .interrupted && code != .tlsConfiguration && code != .certificateRejected
         case .credentials:
             return true
         case .outOfTime:
             return false
         }
     }
+
+    /// The API server's certificate did not verify.
+    var rejectsCertificate: Bool { kind == .transport(.certificateRejected) }
 
     var description: String {
         if let status { return "HTTP \(status) \(reason): \(message)" }
@@ -66,7 +68,7 @@ struct APIFailure: Error, CustomStringConvertible {
 
 /// The three requests the watcher makes, with bearer-token handling.
 final class KubeAPI {
-    private let endpoint: APIEndpoint
+    let endpoint: APIEndpoint
     private var client: HTTPClient
     private var tokenFile = TokenFile()
     /// The exec plugin's credential in use, when the endpoint has one.

@@ -88,6 +88,9 @@ func main() -> Int32 {
         "api_server": endpoint.baseURL.description, "on_usage_failure": settings.onUsageFailure.rawValue,
         "test_mode": "\(settings.testMode)",
     ])
+    if let setting = endpoint.verificationOffSetting {
+        log.warning("the API server's certificate is not verified", ["setting": setting])
+    }
     let api = KubeAPI(endpoint: endpoint, timeout: settings.apiTimeout, interrupt: signals.descriptor,
                       clock: monotonicSeconds)
     let usage = UsagePoller(url: settings.usageURL, timeout: settings.usageTimeout, interrupt: signals.descriptor)

@@ -6,16 +6,20 @@ import HTTPLite
 
 let usage = """
     usage: httplite get URL [--ca FILE] [--ca-pem FILE] [--cert FILE --key FILE]
-                            [--cert-pem FILE --key-pem FILE] [--insecure]
+                            [--cert-pem FILE --key-pem FILE] [--insecure] [--server-name NAME]
                             [--timeout SECONDS] [--connect-timeout SECONDS] [--repeat N]
                             [--method METHOD] [--data TEXT] [--header "Name: value"]...
                             [--max-body BYTES] [--max-header BYTES]
            httplite bench plain|tls|tlsnew N URL [CA-FILE]
     """
 
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+}
+
 func fail(_ message: String, status: Int32 = 2) -> Never {
-    var text = Array("httplite: \(message)\n\(usage)\n".utf8)
-    _ = text.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    writeToStandardError("httplite: \(message)\n\(usage)\n")
     exit(status)
 }
 
@@ -64,6 +68,7 @@ func runGet(_ arguments: [String]) {
         case "--cert-pem": configuration.tls.certificate = .bytes(readFile(value()))
         case "--key-pem": configuration.tls.privateKey = .bytes(readFile(value()))
         case "--insecure": configuration.tls.verifiesPeer = false
+        case "--server-name": configuration.tls.serverName = value()
         case "--timeout": configuration.timeout = number(value(), argument)
         case "--connect-timeout": configuration.connectTimeout = number(value(), argument)
         case "--repeat": repeatCount = Int(number(value(), argument))
@@ -82,6 +87,9 @@ func runGet(_ arguments: [String]) {
         index += 1
     }
     guard let url else { fail("no URL") }
+    if !configuration.tls.verifiesPeer {
+        writeToStandardError("httplite: warning: --insecure: the server's certificate and name are not verified\n")
+    }
 
     let client = HTTPClient(configuration: configuration)
     do {

@@ -12,7 +12,8 @@ final class WatchLoopTests: XCTestCase {
                                threshold: threshold, onUsageFailure: policy.rawValue),
                   decisions: LabelController(threshold: threshold, policy: policy, failureThreshold: failures),
                   pod: PodReference(namespace: "default", name: "some-pod", uid: ""),
-                  explain: FailureExplainer(namespace: "default", podName: "some-pod"),
+                  explain: FailureExplainer(namespace: "default", podName: "some-pod",
+                                            certificateAuthority: "KUBE_CA_PATH (ca.crt)"),
                   random: { 1 })
     }
 
@@ -237,6 +238,11 @@ final class WatchLoopTests: XCTestCase {
             XCTAssertEqual(action.step, .exit(1), "\(code)")
             XCTAssertEqual(action.logs.first?.level, .error)
         }
+        var rejected = loop()
+        _ = rejected.start(now: 0)
+        let certificate = rejected.podReadFailed(transport(.certificateRejected), now: 0)
+        XCTAssertEqual(certificate.step, .exit(1))
+        XCTAssertEqual(messages(certificate), ["the API server's certificate did not verify against the CA from KUBE_CA_PATH (ca.crt)"])
         var watch = loop()
         _ = watch.start(now: 0)
         let missing = watch.podReadFailed(status(404), now: 0)

@@ -147,5 +147,5 @@ def test_connection_close_from_nginx_is_honoured(httplite_bin, nginx, tls, tls_p
 
 
 def test_nginx_with_wrong_ca_fails_verification(httplite_bin, nginx, tls_pki):
-    detail = get(httplite_bin, nginx.url("/", tls=True), "--ca", tls_pki["other_ca"].cert).expect_error("tls")
+    detail = get(httplite_bin, nginx.url("/", tls=True), "--ca", tls_pki["other_ca"].cert).expect_error("certificateRejected")
     assert "certificate verify failed" in detail

@@ -12,7 +12,7 @@ import pytest
 from support import pki
 from support.servers import (  # noqa: F401 (fixtures)
     ADMIN_TOKEN, WATCHER_TOKEN, WATCHER_VERBS, fake_apiserver, fake_apiserver_http,
-    start_fake_apiserver, start_fake_apiserver_program, start_usage_server, usage_server)
+    foreign_api, other_pki, start_fake_apiserver, start_usage_server, usage_server)
 from support.watcher import (  # noqa: F401 (fixture)
     LABEL, POD, base_env, label, patches, posted_events, run_watcher, start_watcher,
     watcher_env)
@@ -135,23 +135,6 @@ def test_token_mode_with_a_ca(fake_apiserver, usage_server, watcher_bin):
     assert label(api) == "no"
     assert authorizations(api) == {"Bearer " + WATCHER_TOKEN}
     assert WATCHER_TOKEN not in result.stderr
-
-
-@pytest.fixture(scope="module")
-def other_pki(tmp_path_factory):
-    """A second CA, and a server certificate for 127.0.0.1 that it signed."""
-    folder = str(tmp_path_factory.mktemp("other-pki"))
-    ca = pki.make_ca(folder, "other-ca")
-    return {"dir": folder, "ca": ca, "server": pki.make_cert(folder, "other-server", ca)}
-
-
-@pytest.fixture
-def foreign_api(other_pki):
-    """A TLS fake whose certificate the test CA (KUBE_CA_PATH below) did not sign."""
-    api = start_fake_apiserver_program(other_pki)
-    api.add_pod(POD)
-    yield api
-    api.stop()
 
 
 @pytest.mark.parametrize("verify", ["false", "no", "0"])

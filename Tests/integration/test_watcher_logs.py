@@ -53,7 +53,9 @@ def test_json_format_writes_one_object_per_line(api, usage_server, start_watcher
         assert all(isinstance(value, str) for value in entry.values()), entry
     levels = {entry["level"] for entry in objects}
     assert {"debug", "info", "warn"} <= levels, levels
-    label_set = [entry for entry in objects if entry["msg"] == "label set" and entry["label"] == "no"]
+    # The stop's own write of `no` (reason Terminating) is not the transition.
+    label_set = [entry for entry in objects if entry["msg"] == "label set" and entry["label"] == "no"
+                 and entry.get("reason") != "Terminating"]
     assert len(label_set) == 1, objects
     assert label_set[0]["percent"] == "80" and label_set[0]["threshold"] == "75"
     # A field with quotes and spaces comes through whole.

@@ -285,7 +285,7 @@ def tls_pki(test_pki, tmp_path_factory):
 class SServer:
     """A running `openssl s_server -www`; `output()` is what it printed (with -debug: SNI)."""
 
-    def __init__(self, folder, cert, key, args=(), host="127.0.0.1"):
+    def __init__(self, folder, cert, key, args=(), host="127.0.0.1", env=None):
         self.host = host
         self.out_path = os.path.join(folder, "s_server-%d.out" % id(self))
         accept = "[%s]:0" % host if ":" in host else "%s:0" % host
@@ -293,7 +293,8 @@ class SServer:
                      "-www", *args]
         with open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.STDOUT)
+                                         stdout=out, stderr=subprocess.STDOUT,
+                                         env={**os.environ, **env} if env else None)
         deadline = time.monotonic() + START_TIMEOUT
         self.port = None
         while self.port is None:
@@ -320,11 +321,13 @@ class SServer:
 
 @pytest.fixture
 def s_server(tmp_path):
-    """A factory: `s_server(keypair, *extra_args, host=...)` starts one; all stop at teardown."""
+    """A factory: `s_server(keypair, *extra_args, host=..., env=...)` starts one; all stop at teardown.
+
+    `env` adds to this process's environment (e.g. an OPENSSL_CONF that lets it serve weak keys)."""
     servers = []
 
-    def start(keypair, *args, host="127.0.0.1"):
-        server = SServer(str(tmp_path), keypair.cert, keypair.key, args, host=host)
+    def start(keypair, *args, host="127.0.0.1", env=None):
+        server = SServer(str(tmp_path), keypair.cert, keypair.key, args, host=host, env=env)
         servers.append(server)
         return server
 

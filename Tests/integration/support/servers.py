@@ -8,6 +8,8 @@ Fixtures (import them into a test module, or list this module in
     fake_apiserver_http   the same over plain HTTP, no authentication (like kubectl proxy)
     start_fake_apiserver  factory: start_fake_apiserver(tls=True, client_ca=None,
                           kube_version=None, tokens=None) -> FakeApiServer
+    foreign_api           FakeApiServer over TLS with pod "some-pod", its certificate signed by
+                          other_pki's CA (not the test CA)
     usage_server          UsageServer at 50 %, mode "ok"
     start_usage_server    factory: start_usage_server() -> UsageServer
     kubectl               kubectl(server, *args, token=ADMIN_TOKEN, check=True) -> CompletedProcess
@@ -28,6 +30,8 @@ import urllib.request
 from dataclasses import dataclass
 
 import pytest
+
+from support import pki
 
 SERVERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "servers")
 ADMIN_TOKEN = "admin-token"
@@ -315,6 +319,23 @@ def fake_apiserver(start_fake_apiserver):
 @pytest.fixture
 def fake_apiserver_http(start_fake_apiserver):
     return start_fake_apiserver(tls=False)
+
+
+@pytest.fixture(scope="module")
+def other_pki(tmp_path_factory):
+    """A second CA, and a server certificate for 127.0.0.1 that it signed."""
+    folder = str(tmp_path_factory.mktemp("other-pki"))
+    ca = pki.make_ca(folder, "other-ca")
+    return {"dir": folder, "ca": ca, "server": pki.make_cert(folder, "other-server", ca)}
+
+
+@pytest.fixture
+def foreign_api(other_pki):
+    """A TLS fake with the pod "some-pod", whose certificate the test CA did not sign."""
+    api = start_fake_apiserver_program(other_pki)
+    api.add_pod("some-pod")
+    yield api
+    api.stop()
 
 
 @pytest.fixture
