@@ -129,6 +129,16 @@ def test_chunk_size_in_upper_case_hex(httplite_bin, raw_server):
     assert_response(response, 200, data.decode())
 
 
+@pytest.mark.parametrize("ext", [b";a", b";a=b", b' ; a = "x\\"y"', b";a=b;c;d=\"\"", b"\t;\tname\t=\ttoken"],
+                         ids=["name", "token-value", "quoted-pair", "several", "tabs"])
+def test_valid_chunk_extensions_are_accepted(httplite_bin, raw_server, ext):
+    server = raw_server()
+    server.script([step(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5" + ext
+                        + b"\r\nhello\r\n0\r\n\r\n")])
+    response = run_client(httplite_bin, "get", server.url(), "--timeout", DEADLINE).expect_ok()[0]
+    assert_response(response, 200, "hello")
+
+
 def test_several_interim_responses_are_skipped(httplite_bin, raw_server):
     server = raw_server()
     server.script([step(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
@@ -243,6 +253,12 @@ MALFORMED = {
     "chunk-size-empty": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n",
     "chunk-data-longer-than-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n",
     "chunk-bare-lf": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n",
+    "chunk-size-trailing-blanks": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n25  \r\n" + b"x" * 0x25 + b"\r\n0\r\n\r\n",
+    "chunk-ext-no-name": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nok\r\n0\r\n\r\n",
+    "chunk-ext-unbalanced-quote": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   b'5;a="abc";b="def; ghi\r\nhello\r\n0\r\n\r\n'),
+    "chunk-ext-bad-quoted-pair": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  b'5;a="x\\\x01"\r\nhello\r\n0\r\n\r\n'),
     "trailer-obs-fold": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\r\n b\r\n\r\n",
     "trailer-nul": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\x00\r\n\r\n",
 }
