@@ -139,6 +139,17 @@ def test_valid_chunk_extensions_are_accepted(httplite_bin, raw_server, ext):
     assert_response(response, 200, "hello")
 
 
+def test_chunk_size_near_the_largest_int_waits_without_trapping(httplite_bin, raw_server):
+    # No limit value may make the parser's arithmetic overflow: with both limits at the
+    # largest Int, a chunk of 2^63 - 2 bytes is within them and the client waits for it.
+    server = raw_server()
+    server.script([step(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7ffffffffffffffe\r\nabc",
+                        then="hang")])
+    largest = str(2 ** 63 - 1)
+    run_client(httplite_bin, "get", server.url(), "--max-body", largest, "--max-header", largest,
+               "--timeout", "1").expect_error("readTimeout")
+
+
 def test_several_interim_responses_are_skipped(httplite_bin, raw_server):
     server = raw_server()
     server.script([step(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
