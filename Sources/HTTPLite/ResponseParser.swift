@@ -431,7 +431,7 @@ private func isTokenByte(_ byte: UInt8) -> Bool {
 
 /// Field-value bytes: HTAB, SP, VCHAR and obs-text; NUL, CR, LF and other controls are not.
 @inline(__always)
-private func isFieldValueByte(_ byte: UInt8) -> Bool {
+func isFieldValueByte(_ byte: UInt8) -> Bool {
     byte == 9 || (byte >= 32 && byte != 127)
 }
 
