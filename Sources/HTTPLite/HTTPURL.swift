@@ -23,7 +23,10 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// a last label that is not a number (`1.2.3` is no name, and no address).
     public init(_ string: String) throws(HTTPError) {
         let bytes = Array(string.utf8)
-        let shown = Self.shown(bytes)
+        // For error messages only: quoted, cut short, with no byte that could break a log line.
+        func shown() -> String {
+            "\"\(string.prefix(200).escapingControlCharacters())\(bytes.count > 200 ? "..." : "")\""
+        }
         let rest: ArraySlice<UInt8>
         if let after = Self.dropPrefix("http://", from: bytes) {
             scheme = .http
@@ -32,34 +35,34 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             scheme = .https
             rest = after
         } else {
-            throw HTTPError(.badURL, "\(shown) is not an http:// or https:// URL")
+            throw HTTPError(.badURL, "\(shown()) is not an http:// or https:// URL")
         }
 
         let authorityEnd = rest.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? rest.endIndex
         let authority = rest[rest.startIndex..<authorityEnd]
         guard !authority.contains(UInt8(ascii: "@")) else {
-            throw HTTPError(.badURL, "\(shown): user information in URLs is not supported")
+            throw HTTPError(.badURL, "\(shown()): user information in URLs is not supported")
         }
 
         var hostPart: ArraySlice<UInt8>
         var portPart: ArraySlice<UInt8>?
         if authority.first == UInt8(ascii: "[") {
             guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else {
-                throw HTTPError(.badURL, "\(shown): unclosed [ in the host")
+                throw HTTPError(.badURL, "\(shown()): unclosed [ in the host")
             }
             hostPart = authority[(authority.startIndex + 1)..<close]
             let after = authority[(close + 1)...]
             if let colon = after.first {
                 guard colon == UInt8(ascii: ":") else {
-                    throw HTTPError(.badURL, "\(shown): unexpected text after the IPv6 address")
+                    throw HTTPError(.badURL, "\(shown()): unexpected text after the IPv6 address")
                 }
                 portPart = after.dropFirst()
             }
             if hostPart.contains(UInt8(ascii: "%")) {
-                throw HTTPError(.badURL, "\(shown): IPv6 zone identifiers (%) are not supported")
+                throw HTTPError(.badURL, "\(shown()): IPv6 zone identifiers (%) are not supported")
             }
             guard SocketAddress.isIPv6(String(decoding: hostPart, as: UTF8.self)) else {
-                throw HTTPError(.badURL, "\(shown): the text in [ ] is not an IPv6 address")
+                throw HTTPError(.badURL, "\(shown()): the text in [ ] is not an IPv6 address")
             }
             hostIsIP = true
         } else {
@@ -71,7 +74,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             }
             hostIsIP = SocketAddress.isIPv4(String(decoding: hostPart, as: UTF8.self))
             guard hostIsIP || Self.isHostName(hostPart) else {
-                throw HTTPError(.badURL, "\(shown): the host is not an IP address or a valid host name")
+                throw HTTPError(.badURL, "\(shown()): the host is not an IP address or a valid host name")
             }
         }
         host = String(decoding: hostPart, as: UTF8.self).lowercased()
@@ -80,7 +83,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             guard !portPart.isEmpty, portPart.count <= 5, portPart.allSatisfy({ $0 >= 48 && $0 <= 57 }),
                   let value = Int(String(decoding: portPart, as: UTF8.self)), (1...65535).contains(value)
             else {
-                throw HTTPError(.badURL, "\(shown): the port must be a number from 1 to 65535")
+                throw HTTPError(.badURL, "\(shown()): the port must be a number from 1 to 65535")
             }
             port = value
         } else {
@@ -93,7 +96,7 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
             targetBytes = targetBytes[..<hash]
         }
         guard targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw HTTPError(.badURL, "\(shown): spaces, control and non-ASCII characters must be percent-encoded")
+            throw HTTPError(.badURL, "\(shown()): spaces, control and non-ASCII characters must be percent-encoded")
         }
         let path = String(decoding: targetBytes, as: UTF8.self)
         target = path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : path)
@@ -160,20 +163,5 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
         default:
             return false
         }
-    }
-
-    /// The URL in quotes for an error message, with control and non-ASCII bytes
-    /// as `\xNN`, so that a hostile URL cannot break the line it is logged on.
-    private static func shown(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = "\""
-        for byte in bytes.prefix(200) {
-            if byte >= 0x20 && byte < 0x7F {
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            } else {
-                out += "\\x" + String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 15)]], as: UTF8.self)
-            }
-        }
-        return out + (bytes.count > 200 ? "...\"" : "\"")
     }
 }

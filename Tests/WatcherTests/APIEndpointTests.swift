@@ -40,6 +40,7 @@ final class APIEndpointTests: XCTestCase {
                 continue
             }
             XCTAssertEqual(failure.errors.map(\.setting), [setting], "\(host.debugDescription) \(port.debugDescription)")
+            XCTAssertFalse(failure.errors.map(\.description).joined().utf8.contains { $0 < 32 }, "one error, one line")
         }
         let named = resolve(["KUBERNETES_SERVICE_HOST": "Kubernetes.Default.svc", "SERVICE_ACCOUNT_DIR": "/sa"], files: files)
         XCTAssertEqual(try named.get().baseURL.description, "https://kubernetes.default.svc/")
