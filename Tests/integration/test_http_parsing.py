@@ -139,6 +139,29 @@ def test_valid_chunk_extensions_are_accepted(httplite_bin, raw_server, ext):
     assert_response(response, 200, "hello")
 
 
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+# (bytes, where to cut them, --max-header, the error expected whole and cut)
+SPLIT_LIMITS = {
+    # The trailer section over the header limit: whole, this once completed.
+    "trailers-over-limit": (CHUNKED_HEAD + b"2\r\nok\r\n0\r\nX-T: " + b"t" * 300 + b"\r\n\r\n", -10, 200, "tooLarge"),
+    # A chunk-size line over 4096 bytes: whole, this once completed too.
+    "chunk-line-over-4096": (CHUNKED_HEAD + b"2;a=" + b"v" * 4100 + b"\r\nok\r\n0\r\n\r\n", -12, None, "malformed"),
+    # A header line over the limit ending in a bare LF: whole, this was malformed.
+    "bare-lf-over-limit": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 300 + b"\nContent-Length: 0\r\n\r\n", 280, 200, "tooLarge"),
+}
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "cut"])
+@pytest.mark.parametrize("name", SPLIT_LIMITS.keys())
+def test_limits_give_one_answer_however_the_bytes_arrive(httplite_bin, raw_server, name, cut):
+    wire, at, max_header, error = SPLIT_LIMITS[name]
+    server = raw_server()
+    split = {"split_at": [at % len(wire)], "delay": 0.05} if cut else {}
+    server.script([step(wire, then="hang", **split)])
+    args = ["--max-header", max_header] if max_header else []
+    run_client(httplite_bin, "get", server.url(), *args, "--timeout", DEADLINE).expect_error(error)
+
+
 def test_chunk_size_near_the_largest_int_waits_without_trapping(httplite_bin, raw_server):
     # No limit value may make the parser's arithmetic overflow: with both limits at the
     # largest Int, a chunk of 2^63 - 2 bytes is within them and the client waits for it.
