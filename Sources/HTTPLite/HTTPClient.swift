@@ -137,6 +137,14 @@ public final class HTTPClient {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
             throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
         }
+        // HTTPURL checks both, but nothing that could split a line is ever written,
+        // whatever a future change to it lets through.
+        guard !request.url.target.isEmpty, request.url.target.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+            throw HTTPError(.invalidRequest, "the request target has a character that cannot be sent")
+        }
+        guard request.url.hostHeader.utf8.allSatisfy(isFieldValueByte) else {
+            throw HTTPError(.invalidRequest, "the Host header has a character that cannot be sent")
+        }
         requestBytes.removeAll(keepingCapacity: true)
         append(request.method)
         append(" ")
@@ -150,7 +158,7 @@ public final class HTTPClient {
                 throw HTTPError(.invalidRequest, "the client writes \(name) itself")
             }
             guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }),
-                  value.utf8.allSatisfy({ $0 == 9 || ($0 >= 32 && $0 != 127) })
+                  value.utf8.allSatisfy(isFieldValueByte)
             else {
                 throw HTTPError(.invalidRequest, "header \(name) has a character that cannot be sent")
             }

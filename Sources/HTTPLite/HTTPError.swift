@@ -50,3 +50,21 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(code.name): \(detail)" }
 }
+
+extension StringProtocol {
+    /// The text with control characters (C0 and DEL) as `\xNN`, so that a hostile
+    /// value shown in an error or log message cannot break its line.
+    public func escapingControlCharacters() -> String {
+        guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return String(self) }
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        for byte in utf8 {
+            if byte < 0x20 || byte == 0x7F {
+                out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), digits[Int(byte >> 4)], digits[Int(byte & 15)]]
+            } else {
+                out.append(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -51,6 +51,8 @@ struct ResponseParser {
     private var body: [UInt8] = []
     private let limits: ResponseLimits
     private let isHeadRequest: Bool
+    /// Chunk extensions are ignored, so a chunk-size line needs little room.
+    private static let maxChunkLineBytes = 4096
 
     init(limits: ResponseLimits = ResponseLimits(), isHeadRequest: Bool = false) {
         self.limits = limits
@@ -63,13 +65,10 @@ struct ResponseParser {
         while true {
             switch state {
             case .head(let start, let lineStart):
-                switch findBlockEnd(input, start: start, lineStart: lineStart) {
+                switch findBlockEnd(input, start: start, lineStart: lineStart, name: "header block") {
                 case .malformed(let error):
                     return .malformed(error)
                 case .needMoreBytes(let nextLineStart):
-                    if count - start > limits.maxHeaderBytes {
-                        return .malformed(HTTPError(.tooLarge, "the header block exceeds \(limits.maxHeaderBytes) bytes"))
-                    }
                     if atEndOfStream {
                         let detail = count == start ? "before sending a response" : "in the middle of the header block"
                         return .malformed(HTTPError(.closedEarly, "the peer closed the connection \(detail)"))
@@ -77,9 +76,6 @@ struct ResponseParser {
                     state = .head(start: start, lineStart: nextLineStart)
                     return .needMoreBytes
                 case .found(let end):
-                    if end - start > limits.maxHeaderBytes {
-                        return .malformed(HTTPError(.tooLarge, "the header block exceeds \(limits.maxHeaderBytes) bytes"))
-                    }
                     if let error = readHead(input[(base + start)..<(base + end - 2)]) {
                         return .malformed(error)
                     }
@@ -114,10 +110,13 @@ struct ResponseParser {
                 return .needMoreBytes
 
             case .chunkSize(let at):
-                guard let lineFeed = input[(base + at)...].firstIndex(of: 10) else {
-                    if count - at > 4096 {
-                        return .malformed(HTTPError(.malformed, "a chunk size line is longer than 4096 bytes"))
-                    }
+                // The cap counts the bytes before the LF, found or not, so that
+                // where the input is split cannot change the answer.
+                let lineFeed = input[(base + at)...].firstIndex(of: 10)
+                if (lineFeed ?? base + count) - (base + at) > Self.maxChunkLineBytes {
+                    return .malformed(HTTPError(.malformed, "a chunk size line is longer than \(Self.maxChunkLineBytes) bytes"))
+                }
+                guard let lineFeed else {
                     return atEndOfStream ? closedInChunkedBody() : .needMoreBytes
                 }
                 guard lineFeed > base + at, input[lineFeed - 1] == 13 else {
@@ -127,7 +126,8 @@ struct ResponseParser {
                 case .failure(let error):
                     return .malformed(error)
                 case .success(let size):
-                    if size > limits.maxBodyBytes - body.count {
+                    // Compared without adding, so that no limit value can overflow.
+                    if body.count > limits.maxBodyBytes || size > limits.maxBodyBytes - body.count {
                         return .malformed(HTTPError(.tooLarge, "the body exceeds \(limits.maxBodyBytes) bytes"))
                     }
                     let next = lineFeed + 1 - base
@@ -135,7 +135,8 @@ struct ResponseParser {
                 }
 
             case .chunkData(let at, let size):
-                guard count - at >= size + 2 else {
+                // `size + 2` could overflow: subtract from the count instead.
+                guard count - at >= 2, count - at - 2 >= size else {
                     return atEndOfStream ? closedInChunkedBody() : .needMoreBytes
                 }
                 let end = base + at + size
@@ -146,13 +147,10 @@ struct ResponseParser {
                 state = .chunkSize(at: at + size + 2)
 
             case .trailers(let start, let lineStart):
-                switch findBlockEnd(input, start: start, lineStart: lineStart) {
+                switch findBlockEnd(input, start: start, lineStart: lineStart, name: "trailer section") {
                 case .malformed(let error):
                     return .malformed(error)
                 case .needMoreBytes(let nextLineStart):
-                    if count - start > limits.maxHeaderBytes {
-                        return .malformed(HTTPError(.tooLarge, "the trailer section exceeds \(limits.maxHeaderBytes) bytes"))
-                    }
                     if atEndOfStream { return closedInChunkedBody() }
                     state = .trailers(start: start, lineStart: nextLineStart)
                     return .needMoreBytes
@@ -196,10 +194,17 @@ struct ResponseParser {
 
     /// Looks for the empty line that ends a header (or trailer) block.
     /// `end` is the offset just past that line's CRLF.
-    private func findBlockEnd(_ input: ArraySlice<UInt8>, start: Int, lineStart: Int) -> BlockEnd {
+    ///
+    /// The size cap is checked at every LF and at the end of the input, before
+    /// anything else about the line, so the answer is the same however the
+    /// bytes were split: a prefix that is already too long is too long whole.
+    private func findBlockEnd(_ input: ArraySlice<UInt8>, start: Int, lineStart: Int, name: String) -> BlockEnd {
         let base = input.startIndex
         var lineStart = base + lineStart
         while let lineFeed = input[lineStart...].firstIndex(of: 10) {
+            if lineFeed + 1 - (base + start) > limits.maxHeaderBytes {
+                return .malformed(HTTPError(.tooLarge, "the \(name) exceeds \(limits.maxHeaderBytes) bytes"))
+            }
             guard lineFeed > lineStart, input[lineFeed - 1] == 13 else {
                 return .malformed(HTTPError(.malformed, "a header line ends in a bare LF"))
             }
@@ -207,6 +212,9 @@ struct ResponseParser {
                 return .found(end: lineFeed + 1 - base)
             }
             lineStart = lineFeed + 1
+        }
+        if input.count - start > limits.maxHeaderBytes {
+            return .malformed(HTTPError(.tooLarge, "the \(name) exceeds \(limits.maxHeaderBytes) bytes"))
         }
         return .needMoreBytes(lineStart: lineStart - base)
     }
@@ -320,7 +328,8 @@ struct ResponseParser {
         return .success(.untilClose(start: bodyStart))
     }
 
-    /// `1*HEXDIG [BWS ";" chunk-ext]`; extensions are checked for stray bytes and ignored.
+    /// `chunk-size [ chunk-ext ]` of RFC 9112 7.1.1, the line without its CRLF.
+    /// Extensions are checked against the grammar and ignored.
     private func readChunkSize(_ line: ArraySlice<UInt8>) -> Result<Int, HTTPError> {
         var size = 0
         var index = line.startIndex
@@ -334,13 +343,70 @@ struct ResponseParser {
         guard index > line.startIndex else {
             return .failure(HTTPError(.malformed, "a chunk size is not hexadecimal"))
         }
-        var rest = line[index...]
-        while let first = rest.first, first == 32 || first == 9 { rest = rest.dropFirst() }
-        guard rest.isEmpty || (rest.first == UInt8(ascii: ";") && rest.allSatisfy(isFieldValueByte)) else {
-            return .failure(HTTPError(.malformed, "invalid text after a chunk size"))
+        guard readChunkExtensions(line[index...]) else {
+            let shown = String(decoding: line[index...].prefix(40), as: UTF8.self)
+            return .failure(HTTPError(.malformed, "invalid chunk extension \"\(shown)\""))
         }
         return .success(size)
     }
+
+    /// Whether `text` is `*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`:
+    /// names are tokens, values tokens or quoted-strings. BWS only ever precedes
+    /// `;` or `=`, so whitespace at the end of the line is refused.
+    private func readChunkExtensions(_ text: ArraySlice<UInt8>) -> Bool {
+        var index = text.startIndex
+        func skipBlanks() {
+            while index < text.endIndex, text[index] == 32 || text[index] == 9 { index += 1 }
+        }
+        func skipToken() -> Bool {
+            let first = index
+            while index < text.endIndex, isTokenByte(text[index]) { index += 1 }
+            return index > first
+        }
+        while index < text.endIndex {
+            skipBlanks()
+            guard index < text.endIndex, text[index] == UInt8(ascii: ";") else { return false }
+            index += 1
+            skipBlanks()
+            guard skipToken() else { return false }
+            let afterName = index
+            skipBlanks()
+            guard index < text.endIndex, text[index] == UInt8(ascii: "=") else {
+                index = afterName
+                continue
+            }
+            index += 1
+            skipBlanks()
+            if index < text.endIndex, text[index] == UInt8(ascii: "\"") {
+                guard let end = quotedStringEnd(text, from: index) else { return false }
+                index = end
+            } else if !skipToken() {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// Where the quoted-string (RFC 9110 5.6.4) opening at `open` ends (just past its
+/// closing quote); nil when it is unterminated or holds a byte it may not.
+private func quotedStringEnd(_ text: ArraySlice<UInt8>, from open: Int) -> Int? {
+    var index = open + 1
+    while index < text.endIndex {
+        switch text[index] {
+        case UInt8(ascii: "\""):
+            return index + 1
+        case UInt8(ascii: "\\"):
+            // quoted-pair: HTAB, SP, VCHAR or obs-text after the backslash.
+            guard index + 1 < text.endIndex, isFieldValueByte(text[index + 1]) else { return nil }
+            index += 2
+        case let byte where isFieldValueByte(byte):
+            index += 1
+        default:
+            return nil
+        }
+    }
+    return nil
 }
 
 @inline(__always)
@@ -365,7 +431,7 @@ private func isTokenByte(_ byte: UInt8) -> Bool {
 
 /// Field-value bytes: HTAB, SP, VCHAR and obs-text; NUL, CR, LF and other controls are not.
 @inline(__always)
-private func isFieldValueByte(_ byte: UInt8) -> Bool {
+func isFieldValueByte(_ byte: UInt8) -> Bool {
     byte == 9 || (byte >= 32 && byte != 127)
 }
 

@@ -15,7 +15,8 @@ struct SocketAddress: CustomStringConvertible, Sendable {
     /// The address for a numeric IPv4 text, or nil.
     static func ipv4(_ text: String, port: Int) -> SocketAddress? {
         var address = sockaddr_in()
-        guard inet_pton(AF_INET, text, &address.sin_addr) == 1 else { return nil }
+        // inet_pton reads a C string: a NUL would end the text early, so every byte is checked first.
+        guard text.utf8.allSatisfy(isIPv4Byte), inet_pton(AF_INET, text, &address.sin_addr) == 1 else { return nil }
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         var result = SocketAddress(family: AF_INET, description: "\(text):\(port)")
@@ -26,7 +27,7 @@ struct SocketAddress: CustomStringConvertible, Sendable {
     /// The address for a numeric IPv6 text (no brackets), or nil.
     static func ipv6(_ text: String, port: Int) -> SocketAddress? {
         var address = sockaddr_in6()
-        guard inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return nil }
+        guard text.utf8.allSatisfy(isIPv6Byte), inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return nil }
         address.sin6_family = sa_family_t(AF_INET6)
         address.sin6_port = UInt16(port).bigEndian
         var result = SocketAddress(family: AF_INET6, description: "[\(text)]:\(port)")
@@ -36,6 +37,18 @@ struct SocketAddress: CustomStringConvertible, Sendable {
 
     static func isIPv4(_ text: String) -> Bool { ipv4(text, port: 1) != nil }
     static func isIPv6(_ text: String) -> Bool { ipv6(text, port: 1) != nil }
+
+    private static func isIPv4Byte(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || byte == UInt8(ascii: ".")
+    }
+
+    /// Hex digits, `:` and the dots of an embedded IPv4 address (`::ffff:10.0.0.1`).
+    private static func isIPv6Byte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 48...57, 65...70, 97...102, UInt8(ascii: ":"), UInt8(ascii: "."): return true
+        default: return false
+        }
+    }
 
     /// The addresses to try for `host`, in order.
     ///

@@ -79,11 +79,21 @@ struct APIEndpoint {
             errors.append(SettingError(setting: "SERVICE_ACCOUNT_DIR", value: dir,
                                        accepted: "KUBE_CONNECTION=cluster cannot read \(path) (is a service account token mounted?)"))
         }
-        let bracketed = host.contains(":") ? "[\(host)]" : host
-        let url = try? HTTPURL("https://\(bracketed):\(port)")
-        if url == nil && !host.isEmpty {
-            errors.append(SettingError(setting: "KUBERNETES_SERVICE_HOST", value: "\(host):\(port)",
-                                       accepted: "an IP address or host name and a port from 1 to 65535"))
+        // The URL is put together from two settings, so each is checked on its own first:
+        // `-?` would otherwise become host `-` and target `/?:443`.
+        var url: HTTPURL?
+        if !host.isEmpty {
+            let bracketed = host.contains(":") ? "[\(host)]" : host
+            if !HTTPURL.isValidHost(host) {
+                errors.append(SettingError(setting: "KUBERNETES_SERVICE_HOST", value: host,
+                                           accepted: "an IP address or host name (KUBE_CONNECTION=cluster)"))
+            } else if port.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
+                      let parsed = try? HTTPURL("https://\(bracketed):\(port)"), parsed.target == "/" {
+                url = parsed
+            } else {
+                errors.append(SettingError(setting: "KUBERNETES_SERVICE_PORT", value: port,
+                                           accepted: "a port from 1 to 65535 (KUBE_CONNECTION=cluster)"))
+            }
         }
         guard errors.isEmpty, let url else { return .failure(SettingErrors(errors: errors)) }
         var namespace: String?

@@ -52,8 +52,15 @@ struct KubeconfigEndpointBuilder {
 
     private func serverURL(_ cluster: KubeconfigEntry) throws(KubeconfigError) -> HTTPURL {
         guard let text = try cluster.string("server") else { throw KubeconfigError(message: "\(cluster.label) has no server") }
-        guard let url = try? HTTPURL(text), url.target == "/" else {
-            throw KubeconfigError(message: "\(cluster.label): server \"\(text)\" is not an http(s):// URL without a path")
+        let url: HTTPURL
+        do {
+            url = try HTTPURL(text)
+        } catch {
+            // The detail shows the URL with control characters escaped, unlike `text`.
+            throw KubeconfigError(message: "\(cluster.label): server is not an http(s):// URL without a path: \(error.detail)")
+        }
+        guard url.target == "/" else {
+            throw KubeconfigError(message: "\(cluster.label): server \"\(url)\" is not an http(s):// URL without a path")
         }
         return url
     }

@@ -37,7 +37,7 @@ struct SettingError: Error, Equatable, CustomStringConvertible {
     let value: String
     let accepted: String
 
-    var description: String { "\(setting)=\"\(value)\": \(accepted)" }
+    var description: String { "\(setting)=\"\(value.escapingControlCharacters())\": \(accepted)" }
 }
 
 /// Every bad setting found, each reported on its own line.

@@ -127,6 +127,8 @@ struct YAMLReader {
 
     private mutating func mapping(indent: Int) throws(YAMLError) -> JSON {
         var object = JSONObject()
+        // A set, not `object[key]`: that searches every member, which made a mapping quadratic in its keys.
+        var seen = Set<String>()
         while let i = nextContentLine() {
             let line = lines[i]
             if line.indent < indent || isDocumentMarker(line) { break }
@@ -141,7 +143,7 @@ struct YAMLReader {
                 throw YAMLError(line: line.number, reason: "expected `key: value`")
             }
             // go-yaml and kubectl reject a repeated key instead of picking one.
-            if object[key] != nil {
+            guard seen.insert(key).inserted else {
                 throw YAMLError(line: line.number, reason: "duplicate key \"\(key)\"")
             }
             object.append(key: key, value: try value(afterKeyOn: i, from: after, indent: indent))

@@ -32,6 +32,14 @@ func number(_ text: String, _ option: String) -> Double {
     return value
 }
 
+/// Decimal digits only, up to `Int.max`: `Int(Double)` would trap on 1e19, inf or nan.
+func wholeNumber(_ text: String, _ option: String) -> Int {
+    guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(text) else {
+        fail("\(option) takes a whole number from 0 to \(Int.max), not \"\(text)\"")
+    }
+    return value
+}
+
 // A top-level `let`: a global `var` needs the Concurrency module in Swift 6 mode.
 let commandLine = Array(CommandLine.arguments.dropFirst())
 guard let command = commandLine.first else { fail("no command") }
@@ -71,11 +79,11 @@ func runGet(_ arguments: [String]) {
         case "--server-name": configuration.tls.serverName = value()
         case "--timeout": configuration.timeout = number(value(), argument)
         case "--connect-timeout": configuration.connectTimeout = number(value(), argument)
-        case "--repeat": repeatCount = Int(number(value(), argument))
+        case "--repeat": repeatCount = wholeNumber(value(), argument)
         case "--method": method = value()
         case "--data": body = Array(value().utf8)
-        case "--max-body": configuration.limits.maxBodyBytes = Int(number(value(), argument))
-        case "--max-header": configuration.limits.maxHeaderBytes = Int(number(value(), argument))
+        case "--max-body": configuration.limits.maxBodyBytes = wholeNumber(value(), argument)
+        case "--max-header": configuration.limits.maxHeaderBytes = wholeNumber(value(), argument)
         case "--header":
             let field = value()
             guard let colon = field.firstIndex(of: ":") else { fail("--header takes \"Name: value\"") }

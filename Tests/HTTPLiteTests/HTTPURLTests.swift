@@ -43,6 +43,31 @@ final class HTTPURLTests: XCTestCase {
         }
     }
 
+    func testHostsHoldOnlyWhatANameOrAddressAllows() {
+        let bad = [
+            "http://[::1\u{0}\r\nX-Injected: yes\r\n]:8080/usage", "http://[::1\u{0}]/", "http://[::1 ]/",
+            "http://[fe80::1%eth0]/", "http://[fe80::1%25eth0]/", "http://[]/", "http://[1.2.3.4]/",
+            "http://127.0.0.1\u{0}.evil/", "http://-/", "http://-a/", "http://a-/", "http://a..b/", "http://.a/",
+            "http://a.-b/", "http://\(String(repeating: "a", count: 64)).com/", "http://1.2.3/", "http://127.1/",
+            "http://256.1.1.1/", "http://01.2.3.4/", "http://a.0x7f/", "http://example.123/", "http://a\u{e9}/",
+            "http://a%41/", "http://a\\b/", "http://./",
+        ]
+        for text in bad {
+            XCTAssertThrowsError(try HTTPURL(text), text.debugDescription) { error in
+                let error = error as? HTTPError
+                XCTAssertEqual(error?.code, .badURL, text.debugDescription)
+                XCTAssertFalse(error?.detail.utf8.contains { $0 < 32 } ?? true, "an error names the URL without control bytes")
+            }
+        }
+        let good = ["http://a/", "http://a-b.c_d.example./", "http://x1.y2/", "http://\(String(repeating: "a", count: 63))/",
+                    "http://[::ffff:10.0.0.1]/", "http://[FD00::1]/", "http://1.2.3.4/", "http://k8s.0x7g/"]
+        for text in good {
+            XCTAssertNoThrow(try HTTPURL(text), text)
+        }
+        XCTAssertFalse(SocketAddress.isIPv6("::1\u{0}\r\nX: y"))
+        XCTAssertFalse(SocketAddress.isIPv4("127.0.0.1\u{0}x"))
+    }
+
     func testLocalhostResolvesWithoutNSS() throws {
         let addresses = try SocketAddress.resolve(host: "localhost", port: 80)
         XCTAssertEqual(addresses.map(\.description), ["127.0.0.1:80", "[::1]:80"])

@@ -4,12 +4,63 @@ import XCTest
 final class ResponseParserTests: XCTestCase {
     private let crlf = "\r\n"
 
+    /// What one parse call answered, in a form tests can compare.
+    private enum Outcome: Equatable {
+        case done(status: Int, fields: [String], body: [UInt8], keepAlive: Bool, consumed: Int)
+        case needMoreBytes
+        case malformed(code: HTTPError.Code, detail: String)
+
+        init(_ result: Parse<ParsedResponse>) {
+            switch result {
+            case .done(let parsed, let consumed):
+                let response = parsed.response
+                self = .done(status: response.status, fields: response.headers.map { "\($0.name): \($0.value)" },
+                             body: response.body, keepAlive: parsed.keepAlive, consumed: consumed)
+            case .needMoreBytes:
+                self = .needMoreBytes
+            case .malformed(let error):
+                self = .malformed(code: error.code, detail: error.detail)
+            }
+        }
+    }
+
+    /// The answer for `bytes` given whole, after asserting that the same answer comes
+    /// however they arrive: split in two at every point, and one byte at a time.
+    private func consistentOutcome(_ bytes: [UInt8], atEndOfStream: Bool = false, isHead: Bool = false,
+                                   limits: ResponseLimits = ResponseLimits(),
+                                   file: StaticString = #filePath, line: UInt = #line) -> Outcome {
+        func fresh() -> ResponseParser { ResponseParser(limits: limits, isHeadRequest: isHead) }
+        var whole = fresh()
+        let expected = Outcome(whole.parse(bytes[...], atEndOfStream: atEndOfStream))
+        for split in 0..<bytes.count {
+            var parser = fresh()
+            var outcome = Outcome(parser.parse(bytes[0..<split], atEndOfStream: false))
+            if outcome == .needMoreBytes {
+                outcome = Outcome(parser.parse(bytes[...], atEndOfStream: atEndOfStream))
+            }
+            if outcome != expected {
+                XCTFail("split at \(split) of \(bytes.count): \(outcome), whole: \(expected)", file: file, line: line)
+                return expected
+            }
+        }
+        var bytewise = fresh()
+        for end in 0...bytes.count {
+            let outcome = Outcome(bytewise.parse(bytes[0..<end], atEndOfStream: end == bytes.count && atEndOfStream))
+            if outcome == .needMoreBytes && end < bytes.count { continue }
+            if outcome != expected {
+                XCTFail("byte by byte, after \(end) of \(bytes.count): \(outcome), whole: \(expected)", file: file, line: line)
+            }
+            break
+        }
+        return expected
+    }
+
     /// Parses `text` whole, and again byte by byte expecting `needMoreBytes` for every proper prefix.
     private func parse(_ text: String, isHead: Bool = false, limits: ResponseLimits = ResponseLimits(),
                        file: StaticString = #filePath, line: UInt = #line) -> (ParsedResponse, Int)? {
         let bytes = Array(text.utf8)
-        var whole = ResponseParser(limits: limits, isHeadRequest: isHead)
-        guard case .done(let response, let consumed) = whole.parse(bytes[...], atEndOfStream: false) else {
+        guard case .done(_, _, _, _, let consumed) = consistentOutcome(bytes, isHead: isHead, limits: limits,
+                                                                       file: file, line: line) else {
             XCTFail("expected a complete response", file: file, line: line)
             return nil
         }
@@ -20,22 +71,21 @@ final class ResponseParserTests: XCTestCase {
                 return nil
             }
         }
-        guard case .done(let again, let consumedAgain) = bytewise.parse(bytes[0..<consumed], atEndOfStream: false) else {
+        guard case .done(let parsed, let consumedAgain) = bytewise.parse(bytes[0..<consumed], atEndOfStream: false) else {
             XCTFail("byte-by-byte parse did not complete", file: file, line: line)
             return nil
         }
         XCTAssertEqual(consumedAgain, consumed, file: file, line: line)
-        XCTAssertEqual(again.response.body, response.response.body, file: file, line: line)
-        XCTAssertEqual(again.response.status, response.response.status, file: file, line: line)
-        return (response, consumed)
+        return (parsed, consumed)
     }
 
+    /// The error `text` gets, the same whole and however it is split; nil when it has none.
     private func failure(_ text: String, atEndOfStream: Bool = false, isHead: Bool = false,
-                         limits: ResponseLimits = ResponseLimits()) -> HTTPError? {
-        var parser = ResponseParser(limits: limits, isHeadRequest: isHead)
-        let bytes = Array(text.utf8)
-        switch parser.parse(bytes[...], atEndOfStream: atEndOfStream) {
-        case .malformed(let error): return error
+                         limits: ResponseLimits = ResponseLimits(),
+                         file: StaticString = #filePath, line: UInt = #line) -> HTTPError? {
+        switch consistentOutcome(Array(text.utf8), atEndOfStream: atEndOfStream, isHead: isHead, limits: limits,
+                                 file: file, line: line) {
+        case .malformed(let code, let detail): return HTTPError(code, detail)
         case .done, .needMoreBytes: return nil
         }
     }
@@ -151,6 +201,68 @@ final class ResponseParserTests: XCTestCase {
         for (name, text) in cases {
             XCTAssertEqual(failure(text)?.code, .malformed, name)
         }
+    }
+
+    private let chunkedHead = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+    func testChunkExtensionsFollowTheGrammar() throws {
+        let valid = ["5", "5;a", "5;a=b", "5 ; a = \"x\\\"y\"", "5;a=b;c;d=\"\"", "5\t;\ta\t=\tb", "5;q=\"a;b\"",
+                     "5;a=\"caf\u{e9} \\\t\"", "0005;n!#$%&'*+-.^_`|~=v"]
+        for line in valid {
+            let (parsed, _) = try XCTUnwrap(parse(chunkedHead + line + "\r\nhello\r\n0\r\n\r\n"), line)
+            XCTAssertEqual(parsed.response.body, Array("hello".utf8), line)
+        }
+        let invalid = ["25  ", "5 ", "5\t", "5;", "2;\r", "5;a ", "5;a=", "5;a= ", "5;=b", "5;a=b c", "5;a=b;",
+                       "5;a=\"abc\";b=\"def; ghi", "5;a=\"x\\\"", "5;a=\"x\"y", "5;a=\"\u{1}\"", "5;a=\"\\\u{7f}\"",
+                       "5;a@b", "5;a=b@", "5,a", "5;a;;b"]
+        for line in invalid {
+            XCTAssertEqual(failure(chunkedHead + line + "\r\nhello\r\n0\r\n\r\n")?.code, .malformed, line)
+        }
+    }
+
+    func testNoLimitValueMakesParsingTrap() {
+        let unlimited = ResponseLimits(maxHeaderBytes: .max, maxBodyBytes: .max)
+        for size in ["7ffffffffffffffe", "7fffffffffffffff", "7ffffffffffffffd"] {
+            XCTAssertNil(failure(chunkedHead + size + "\r\n", limits: unlimited), size)
+            XCTAssertEqual(failure(chunkedHead + size + "\r\nabc", atEndOfStream: true, limits: unlimited)?.code, .closedEarly, size)
+        }
+        XCTAssertNil(failure(chunkedHead + "1\r\na\r\n7ffffffffffffffe\r\nxyz", limits: unlimited))
+        XCTAssertNil(failure("HTTP/1.1 200 OK\r\nContent-Length: 999999999999999999\r\n\r\nabc", limits: unlimited))
+        for limit in [Int.min, -1, 0] {
+            let odd = ResponseLimits(maxHeaderBytes: limit, maxBodyBytes: limit)
+            XCTAssertEqual(failure(chunkedHead + "1\r\na\r\n0\r\n\r\n", limits: odd)?.code, .tooLarge)
+            let bodyOnly = ResponseLimits(maxHeaderBytes: .max, maxBodyBytes: limit)
+            XCTAssertEqual(failure(chunkedHead + "1\r\na\r\n2\r\nab\r\n0\r\n\r\n", limits: bodyOnly)?.code, .tooLarge)
+            XCTAssertEqual(failure("HTTP/1.1 200 OK\r\n\r\nab", limits: bodyOnly)?.code, .tooLarge)
+        }
+    }
+
+    func testTrailerSectionOverTheLimitIsTooLargeHoweverSplit() {
+        let small = ResponseLimits(maxHeaderBytes: 100, maxBodyBytes: 100)
+        let trailer = "X-T: \(String(repeating: "t", count: 120))\r\n"
+        let text = chunkedHead + "2\r\nok\r\n0\r\n" + trailer + "\r\n"
+        XCTAssertEqual(failure(text, limits: small)?.code, .tooLarge)
+        // Just at the limit (the trailer lines and the final CRLF): accepted.
+        let fits = "X-T: \(String(repeating: "t", count: 100 - 9))\r\n"
+        XCTAssertNotNil(parse(chunkedHead + "2\r\nok\r\n0\r\n" + fits + "\r\n", limits: small))
+    }
+
+    func testChunkSizeLineOverTheCapIsMalformedHoweverSplit() throws {
+        let long = "5;a=" + String(repeating: "v", count: 4096) + "\r\nhello\r\n0\r\n\r\n"
+        XCTAssertEqual(failure(chunkedHead + long)?.detail, "a chunk size line is longer than 4096 bytes")
+        // 4096 bytes before the LF, its CR included: accepted.
+        let atCap = "5;a=" + String(repeating: "v", count: 4096 - 5) + "\r\nhello\r\n0\r\n\r\n"
+        XCTAssertEqual(try XCTUnwrap(parse(chunkedHead + atCap)).0.response.body, Array("hello".utf8))
+    }
+
+    func testHeaderLineOverTheLimitIsTooLargeHoweverItEnds() {
+        let small = ResponseLimits(maxHeaderBytes: 100, maxBodyBytes: 100)
+        let long = "X-Big: " + String(repeating: "a", count: 200)
+        for ending in ["\n", "\r\n", "\r\n\r\n", "\nContent-Length: 0\r\n\r\n"] {
+            XCTAssertEqual(failure("HTTP/1.1 200 OK\r\n" + long + ending, limits: small)?.code, .tooLarge, ending.debugDescription)
+        }
+        // Under the limit, a bare LF is malformed however it arrives.
+        XCTAssertEqual(failure("HTTP/1.1 200 OK\r\nX-A: b\nContent-Length: 0\r\n\r\n", limits: small)?.code, .malformed)
     }
 
     func testLimits() {

@@ -23,6 +23,29 @@ final class APIEndpointTests: XCTestCase {
         XCTAssertTrue(failure.errors.contains { $0.accepted.contains("/var/run/secrets/kubernetes.io/serviceaccount/token") })
     }
 
+    func testClusterHostAndPortAreCheckedOnTheirOwn() {
+        let files: Set<String> = ["/sa/token", "/sa/ca.crt"]
+        let cases: [(host: String, port: String, setting: String)] = [
+            ("-?", "443", "KUBERNETES_SERVICE_HOST"), ("10.0.0.1/x", "443", "KUBERNETES_SERVICE_HOST"),
+            ("a#b", "443", "KUBERNETES_SERVICE_HOST"), ("::1\u{0}\r\nX-Injected: yes\r\n", "443", "KUBERNETES_SERVICE_HOST"),
+            ("fe80::1%eth0", "443", "KUBERNETES_SERVICE_HOST"), ("a@b", "443", "KUBERNETES_SERVICE_HOST"),
+            ("10.0.0.1", "443?x", "KUBERNETES_SERVICE_PORT"), ("10.0.0.1", "443#x", "KUBERNETES_SERVICE_PORT"),
+            ("10.0.0.1", "443/x", "KUBERNETES_SERVICE_PORT"), ("10.0.0.1", "0", "KUBERNETES_SERVICE_PORT"),
+            ("10.0.0.1", "+443", "KUBERNETES_SERVICE_PORT"),
+        ]
+        for (host, port, setting) in cases {
+            let environment = ["KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port, "SERVICE_ACCOUNT_DIR": "/sa"]
+            guard case .failure(let failure) = resolve(environment, files: files) else {
+                XCTFail("expected an error for \(host.debugDescription) \(port.debugDescription)")
+                continue
+            }
+            XCTAssertEqual(failure.errors.map(\.setting), [setting], "\(host.debugDescription) \(port.debugDescription)")
+            XCTAssertFalse(failure.errors.map(\.description).joined().utf8.contains { $0 < 32 }, "one error, one line")
+        }
+        let named = resolve(["KUBERNETES_SERVICE_HOST": "Kubernetes.Default.svc", "SERVICE_ACCOUNT_DIR": "/sa"], files: files)
+        XCTAssertEqual(try named.get().baseURL.description, "https://kubernetes.default.svc/")
+    }
+
     func testHTTPNeverCarriesAToken() throws {
         let endpoint = try resolve(["KUBE_CONNECTION": "http", "KUBE_HOST": "127.0.0.1:8001", "KUBE_BEARER_TOKEN": "secret"]).get()
         XCTAssertEqual(endpoint.baseURL.description, "http://127.0.0.1:8001/")

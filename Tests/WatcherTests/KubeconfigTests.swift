@@ -130,6 +130,17 @@ final class KubeconfigTests: XCTestCase {
         XCTAssertEqual(errorLine(base), "KUBECONFIG_PATH=\"/k/config\": /k/config: cluster \"c\" is defined twice")
     }
 
+    func testServerURLCannotInjectHeaderLines() {
+        let base = ["KUBE_CONNECTION": "kubeconfig", "KUBECONFIG_PATH": "/k/config"]
+        for server in ["\"http://[::1\\0\\r\\nX-Injected: yes\\r\\n]:8080\"", "\"https://127.0.0.1\\0\\r\\nX: y\"",
+                       "\"https://a\\r\\nX-Injected: yes\"", "https://[fe80::1%eth0]:6443", "https://-"] {
+            files["/k/config"] = config(clusterFields: "server: \(server)")
+            let line = errorLine(base)
+            XCTAssertTrue(line.contains("server is not an http(s):// URL without a path"), line)
+            XCTAssertFalse(line.utf8.contains { $0 < 32 }, line.debugDescription)
+        }
+    }
+
     func testRelativePathsAreRelativeToTheirOwnFile() throws {
         files["/k/dir/config"] = config(clusterFields: "server: https://127.0.0.1:6443\ncertificate-authority: ca.crt",
                                         userFields: "client-certificate: certs/me.crt\nclient-key: /abs/me.key")

@@ -143,6 +143,17 @@ final class YAMLTests: XCTestCase {
         XCTAssertEqual(parse("a: b\t# tab before a comment\n"), ["a": "b"])
     }
 
+    func testDuplicateKeysAreFoundPerMappingAmongMany() {
+        // The check is per mapping: the same key in two mappings is no duplicate.
+        let many = (0..<5000).map { "k\($0): v\($0)\n" }.joined()
+        guard case .object(let object)? = parse(many + "nested:\n  k1: x\n  \"k2\": y\n") else { return XCTFail("not a mapping") }
+        XCTAssertEqual(object.count, 5001)
+        XCTAssertEqual(object["k4999"], .string("v4999"))
+        assertError(many + "k0: again\n", line: 5001, "duplicate key \"k0\"")
+        assertError(many + "'k4999': again\n", line: 5001, "duplicate key \"k4999\"")
+        assertError("a:\n  x: 1\n  y: 2\n  \"x\": 3\n", line: 4, "duplicate key \"x\"")
+    }
+
     func testUnsupportedConstructsNameTheirLine() {
         assertError("a: b\nc: &anchor d\n", line: 2, "anchors (&)")
         assertError("a: b\nc: *alias\n", line: 2, "aliases (*)")

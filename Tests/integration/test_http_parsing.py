@@ -129,6 +129,50 @@ def test_chunk_size_in_upper_case_hex(httplite_bin, raw_server):
     assert_response(response, 200, data.decode())
 
 
+@pytest.mark.parametrize("ext", [b";a", b";a=b", b' ; a = "x\\"y"', b";a=b;c;d=\"\"", b"\t;\tname\t=\ttoken"],
+                         ids=["name", "token-value", "quoted-pair", "several", "tabs"])
+def test_valid_chunk_extensions_are_accepted(httplite_bin, raw_server, ext):
+    server = raw_server()
+    server.script([step(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5" + ext
+                        + b"\r\nhello\r\n0\r\n\r\n")])
+    response = run_client(httplite_bin, "get", server.url(), "--timeout", DEADLINE).expect_ok()[0]
+    assert_response(response, 200, "hello")
+
+
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+# (bytes, where to cut them, --max-header, the error expected whole and cut)
+SPLIT_LIMITS = {
+    # The trailer section over the header limit: whole, this once completed.
+    "trailers-over-limit": (CHUNKED_HEAD + b"2\r\nok\r\n0\r\nX-T: " + b"t" * 300 + b"\r\n\r\n", -10, 200, "tooLarge"),
+    # A chunk-size line over 4096 bytes: whole, this once completed too.
+    "chunk-line-over-4096": (CHUNKED_HEAD + b"2;a=" + b"v" * 4100 + b"\r\nok\r\n0\r\n\r\n", -12, None, "malformed"),
+    # A header line over the limit ending in a bare LF: whole, this was malformed.
+    "bare-lf-over-limit": (b"HTTP/1.1 200 OK\r\nX-Big: " + b"b" * 300 + b"\nContent-Length: 0\r\n\r\n", 280, 200, "tooLarge"),
+}
+
+
+@pytest.mark.parametrize("cut", [False, True], ids=["whole", "cut"])
+@pytest.mark.parametrize("name", SPLIT_LIMITS.keys())
+def test_limits_give_one_answer_however_the_bytes_arrive(httplite_bin, raw_server, name, cut):
+    wire, at, max_header, error = SPLIT_LIMITS[name]
+    server = raw_server()
+    split = {"split_at": [at % len(wire)], "delay": 0.05} if cut else {}
+    server.script([step(wire, then="hang", **split)])
+    args = ["--max-header", max_header] if max_header else []
+    run_client(httplite_bin, "get", server.url(), *args, "--timeout", DEADLINE).expect_error(error)
+
+
+def test_chunk_size_near_the_largest_int_waits_without_trapping(httplite_bin, raw_server):
+    # No limit value may make the parser's arithmetic overflow: with both limits at the
+    # largest Int, a chunk of 2^63 - 2 bytes is within them and the client waits for it.
+    server = raw_server()
+    server.script([step(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7ffffffffffffffe\r\nabc",
+                        then="hang")])
+    largest = str(2 ** 63 - 1)
+    run_client(httplite_bin, "get", server.url(), "--max-body", largest, "--max-header", largest,
+               "--timeout", "1").expect_error("readTimeout")
+
+
 def test_several_interim_responses_are_skipped(httplite_bin, raw_server):
     server = raw_server()
     server.script([step(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
@@ -243,6 +287,12 @@ MALFORMED = {
     "chunk-size-empty": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\r\nhello\r\n0\r\n\r\n",
     "chunk-data-longer-than-size": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n",
     "chunk-bare-lf": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n",
+    "chunk-size-trailing-blanks": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n25  \r\n" + b"x" * 0x25 + b"\r\n0\r\n\r\n",
+    "chunk-ext-no-name": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;\r\nok\r\n0\r\n\r\n",
+    "chunk-ext-unbalanced-quote": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                   b'5;a="abc";b="def; ghi\r\nhello\r\n0\r\n\r\n'),
+    "chunk-ext-bad-quoted-pair": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                  b'5;a="x\\\x01"\r\nhello\r\n0\r\n\r\n'),
     "trailer-obs-fold": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\r\n b\r\n\r\n",
     "trailer-nul": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\x00\r\n\r\n",
 }

@@ -189,6 +189,16 @@ def test_bad_command_line_exits_2(httplite_bin, args):
     assert proc.returncode == 2, (args, proc)
 
 
+@pytest.mark.parametrize("option", ["--max-body", "--max-header", "--repeat"])
+@pytest.mark.parametrize("text", ["1e19", "9223372036854775808", "inf", "nan", "-1", "1.5", "1e3", " 5", ""])
+def test_bad_whole_number_is_a_usage_error_not_a_trap(httplite_bin, option, text):
+    # These once went through Int(Double), which traps (SIGILL) on 1e19, inf and nan.
+    proc = subprocess.run([httplite_bin, "get", "http://127.0.0.1:9/", option, text],
+                          capture_output=True, timeout=20)
+    assert proc.returncode == 2, (option, text, proc)
+    assert b"%s takes a whole number" % option.encode() in proc.stderr, proc.stderr
+
+
 # ---------------------------------------------------------------- name resolution
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ import subprocess
 import pytest
 
 from support import pki
+from support.peers import raw_server  # noqa: F401 (fixture)
 from support.servers import (  # noqa: F401 (fixtures)
     ADMIN_TOKEN, KUBECTL, WATCHER_TOKEN, WATCHER_VERBS, start_fake_apiserver,
     start_fake_apiserver_program, start_usage_server, usage_server)
@@ -213,6 +214,27 @@ def test_kubeconfig_files_merged_through_KUBECONFIG(api, usage_server, watcher_b
     assert fields["connection"] == "environment"
     assert fields["source"] == "KUBECONFIG %s:%s, context main" % (first, second)
     assert authorizations(api) == {"Bearer " + WATCHER_TOKEN}
+
+
+def test_server_field_cannot_inject_header_lines(watcher_bin, raw_server, usage_server, tmp_path):
+    # YAML's double-quoted escapes put NUL, CR and LF into the server URL; a listener on
+    # the address it names shows whether anything was sent.
+    server = raw_server(host="::1")
+    config = tmp_path / "config"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        "clusters:\n- name: c\n  cluster:\n"
+        '    server: "http://[::1\\0\\r\\nX-Injected: yes\\r\\n]:%d"\n'
+        "users:\n- name: u\n  user: {}\n"
+        "contexts:\n- name: ctx\n  context:\n    cluster: c\n    user: u\n    namespace: %s\n"
+        "current-context: ctx\n" % (server.port, NAMESPACE))
+    result = run_watcher(watcher_bin, kube_env(usage_server, KUBE_CONNECTION="kubeconfig",
+                                               KUBECONFIG_PATH=str(config), STARTUP_TIMEOUT="2"),
+                         "--test", timeout=20)
+    assert result.returncode == 2, result.stderr
+    assert len(result.lines) == 1, result.lines
+    assert "server is not an http(s):// URL" in result.stderr and "\\x00\\x0d\\x0a" in result.stderr, result.stderr
+    assert server.log()[0] == [], server.requests()
 
 
 def test_fallback_outside_a_pod_uses_KUBECONFIG_then_home(api, usage_server, watcher_bin, tmp_path):

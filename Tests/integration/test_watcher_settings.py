@@ -180,6 +180,23 @@ def test_cluster_mode_without_service_account_files_exits_2(watcher_bin, tmp_pat
     assert "token" in result.stderr
 
 
+@pytest.mark.parametrize("host,port,name,value", [
+    ("-?", "443", "KUBERNETES_SERVICE_HOST", "-?"),
+    ("127.0.0.1/x", "443", "KUBERNETES_SERVICE_HOST", "127.0.0.1/x"),
+    ("127.0.0.1", "9?x", "KUBERNETES_SERVICE_PORT", "9?x"),
+], ids=["host-query", "host-path", "port-query"])
+def test_cluster_mode_with_a_bad_host_or_port_exits_2(watcher_bin, tmp_path, host, port, name, value):
+    # The URL is put together from the two settings; nothing in them may turn into a path or query.
+    for file in ("token", "ca.crt"):
+        (tmp_path / file).write_text("x\n")
+    env = base_env(KUBERNETES_SERVICE_HOST=host, KUBERNETES_SERVICE_PORT=port, SERVICE_ACCOUNT_DIR=str(tmp_path),
+                   USAGE_URL="http://127.0.0.1:9/usage", STARTUP_TIMEOUT="0.5", TEST_MODE="true")
+    result = run_watcher(watcher_bin, env, timeout=10)
+    assert result.returncode == 2, result.stderr
+    assert len(result.lines) == 1, result.lines
+    assert name in result.lines[0] and '"%s"' % value in result.lines[0], result.lines
+
+
 def test_a_certificate_without_its_key_exits_2(watcher_bin, test_pki):
     env = {"KUBE_CONNECTION": "token", "KUBE_HOST": "https://127.0.0.1:9",
            "KUBE_CERTIFICATE_PATH": test_pki["server"].cert}
