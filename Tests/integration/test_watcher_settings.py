@@ -19,14 +19,14 @@ NOWHERE = {"KUBE_CONNECTION": "http", "KUBE_HOST": "http://127.0.0.1:9",
            "USAGE_URL": "http://127.0.0.1:9/usage", "STARTUP_TIMEOUT": "0.5", "TEST_MODE": "true"}
 
 ENV_NAMES = [
-    "POD_NAMESPACE", "POD_NAME", "ECHO_APP_PORT", "USAGE_URL", "MEMORY_PERCENT",
+    "POD_NAMESPACE", "POD_NAME", "ECHO_APP_PORT", "SERVER_PORT", "USAGE_URL", "MEMORY_PERCENT",
     "CHECKING_INTERVAL", "TEST_MODE", "KUBERNETES_LABEL", "USAGE_TIMEOUT", "ON_USAGE_FAILURE",
     "USAGE_FAILURE_THRESHOLD", "POD_RESYNC_INTERVAL", "STARTUP_TIMEOUT", "API_TIMEOUT",
     "VERBOSE", "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH",
     "KUBE_VERIFY_SSL", "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH", "SERVICE_ACCOUNT_DIR",
 ]
 FLAGS = [
-    "--pod-namespace", "--pod-name", "--echo-app-port", "--usage-url", "--memory-percent",
+    "--pod-namespace", "--pod-name", "--echo-app-port", "--server-port", "--usage-url", "--memory-percent",
     "--checking-interval", "--interval", "--test", "--kubernetes-label", "--usage-timeout",
     "--on-usage-failure", "--usage-failure-threshold", "--pod-resync-interval",
     "--startup-timeout", "--api-timeout", "-v", "--verbose", "--version", "--help",
@@ -45,6 +45,8 @@ BAD_SETTINGS = [
     ({"ECHO_APP_PORT": "http"}, [], "ECHO_APP_PORT", "http"),
     ({"ECHO_APP_PORT": "0"}, [], "ECHO_APP_PORT", "0"),
     ({"ECHO_APP_PORT": "65536"}, [], "ECHO_APP_PORT", "65536"),
+    ({"SERVER_PORT": "port"}, [], "SERVER_PORT", "port"),
+    ({"SERVER_PORT": "9601", "ECHO_APP_PORT": "6001"}, [], "SERVER_PORT", "9601"),  # one setting, two names
     ({"USAGE_URL": "ftp://127.0.0.1/usage"}, [], "USAGE_URL", "ftp://127.0.0.1/usage"),
     ({"USAGE_URL": "not a url"}, [], "USAGE_URL", "not a url"),
     ({"MEMORY_PERCENT": "eighty"}, [], "MEMORY_PERCENT", "eighty"),
@@ -84,6 +86,7 @@ BAD_SETTINGS = [
     ({}, ["--pod-name", "Bad Name"], "--pod-name", "Bad Name"),
     ({}, ["--pod-namespace=UPPER"], "--pod-namespace", "UPPER"),
     ({}, ["--echo-app-port", "99999"], "--echo-app-port", "99999"),
+    ({}, ["--echo-app-port", "6001", "--server-port", "9601"], "--server-port", "9601"),
     ({}, ["--usage-url", "ftp://x/usage"], "--usage-url", "ftp://x/usage"),
     ({}, ["--kubernetes-label", "a/b/c"], "--kubernetes-label", "a/b/c"),
     ({}, ["--on-usage-failure", "drop"], "--on-usage-failure", "drop"),
