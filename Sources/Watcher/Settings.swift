@@ -92,6 +92,7 @@ extension Settings {
         var flagValues: [String: (value: String, flag: String)] = [:]  // by environment name
         var errors: [SettingError] = []
         var index = 0
+        if arguments.first == "help" { return .success(.help) }  // as `kubectl help`, `git help`
         if arguments.first == "network:watch" { index = 1 }
         while index < arguments.count {
             let argument = arguments[index]

@@ -209,10 +209,20 @@ def test_help_lists_every_setting_its_env_name_and_default(watcher_bin, args):
         assert re.search(r"default[^)]*\b%s\b" % re.escape(default), line), (name, line)
 
 
+def test_help_as_a_command_is_help(watcher_bin):
+    help_flag = run_watcher(watcher_bin, base_env(), "--help", timeout=10)
+    help_command = run_watcher(watcher_bin, base_env(), "help", timeout=10)
+    assert help_command.returncode == 0, help_command.stderr
+    assert help_command.stdout == help_flag.stdout
+
+
 def test_version(watcher_bin):
+    """A plain `swift build` says what it cannot know; OpenSSL's version comes from the library."""
     result = run_watcher(watcher_bin, base_env(), "--version", timeout=10)
     assert result.returncode == 0
-    assert re.fullmatch(r"network-watcher \d+\.\d+\.\d+\S*\n", result.stdout), result.stdout
+    assert re.fullmatch(r"network-watcher \d+\.\d+\.\d+\S*\n"
+                        r"commit: unknown\nbuilt: unknown\nswift: unknown\n"
+                        r"openssl: OpenSSL \d+\.\d+\.\d+.*\n", result.stdout), result.stdout
 
 
 # -- precedence: flag, then env, then default -----------------------------------------
