@@ -9,15 +9,13 @@ against the fake API server over TLS and a usage server on 127.0.0.1:6001
 """
 import os
 import re
-import signal
 import subprocess
-import time
 
 import pytest
 
 from conftest import REPO
-from support.pod import Pod, service_account_folder, wait_until
-from support.servers import WATCHER_VERBS, start_usage_server_program
+from support.pod import running_pod, service_account_folder, wait_until
+from support.servers import WATCHER_VERBS
 
 LABEL = "echo.soketi.app/accepts-new-connections"
 
@@ -80,21 +78,19 @@ def write_atomically(path, text):
     os.rename(path + ".new", path)
 
 
-def test_pod_faithful_run(scratch_image, start_fake_apiserver, tmp_path):
+def test_pod_faithful_run(scratch_image, start_fake_apiserver, start_usage_server, tmp_path):
     api = start_fake_apiserver(tokens={"first-token": WATCHER_VERBS})
     api.add_namespace("echo")
     pod = api.add_pod("echo-0", namespace="echo", labels={"app": "echo"})
     try:
-        usage = start_usage_server_program(port=6001)
+        usage = start_usage_server(port=6001)
     except RuntimeError as error:
         pytest.fail("the usage server needs 127.0.0.1:6001, the watcher's default: %s" % error)
     usage.set(percent=40)
     accounts = service_account_folder(api, str(tmp_path / "serviceaccount"), "first-token", "echo")
     environment = dict(api.cluster_env(), POD_NAME="echo-0", POD_NAMESPACE="echo")
 
-    running = None
-    try:
-        running = Pod(scratch_image, accounts, environment)
+    with running_pod(scratch_image, accounts, environment) as running:
         assert running.status("Uid:")[0] == "65532", "not running as uid 65532"
         assert running.status("NSpid:")[-1] == "1", "the watcher should be PID 1 in its namespace"
 
@@ -117,21 +113,10 @@ def test_pod_faithful_run(scratch_image, start_fake_apiserver, tmp_path):
         assert (401, "Bearer first-token") in sent
         assert any(status == 200 and auth == "Bearer second-token" for status, auth in sent)
 
-        os.kill(running.pid, signal.SIGTERM)
-        started = time.monotonic()
-        running.process.wait(5)
-        elapsed = time.monotonic() - started
+        elapsed = running.terminate()
         assert elapsed < 2.0, "the pod took %.2fs to stop" % elapsed
         assert running.process.returncode == 0, running.output()
         assert labels() == "no"
         assert "Terminating" in reasons()
         event = [e for e in api.events() if e["reason"] == "Terminating"][0]
         assert event["involvedObject"]["uid"] == pod["metadata"]["uid"]
-    except BaseException:
-        if running:
-            print("the watcher's output:\n" + running.output())
-        raise
-    finally:
-        if running:
-            running.stop()
-        usage.stop()

@@ -3,14 +3,16 @@
     scratch_image   fixture (session): the image built from Dockerfile.scratch with the
                     local static binary, as Image(root, entrypoint, config, build_args);
                     config is podman's image config (None where podman cannot be had)
-    Pod(image, accounts, environment, command=None)
-                    runs `command` (default: the image's entrypoint) in the image's root as
+    Pod(image, accounts, environment, command=None), running_pod(...) for a with block
+                    runs `command` (default: the image's entrypoint) in a copy of the image's root as
                     PID 1 of new mount and PID namespaces, uid 65532, on a read-only root,
                     with the service-account folder `accounts` mounted where a pod has it
 """
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -88,12 +90,15 @@ class Pod:
     """The image's root prepared as a kubelet would, and `command` running in it."""
 
     def __init__(self, image, accounts, environment, command=None):
+        # The pod's own root (hard links), so that the image's stays as built.
+        root = os.path.join(accounts, "..", "root")
+        shutil.copytree(image.root, root, copy_function=os.link)
         for folder in ("proc", SERVICE_ACCOUNT):
-            os.makedirs(os.path.join(image.root, folder), exist_ok=True)
+            os.makedirs(os.path.join(root, folder), exist_ok=True)
         self.log = open(os.path.join(accounts, "..", "watcher.log"), "w+")
         self.process = subprocess.Popen(
             ["unshare", "--mount", "--pid", "--fork", "--propagation", "private",
-             "/bin/sh", "-c", POD_SCRIPT, "pod", image.root, accounts, *(command or image.entrypoint)],
+             "/bin/sh", "-c", POD_SCRIPT, "pod", root, accounts, *(command or image.entrypoint)],
             env=environment, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             self.pid = wait_until("the watcher to start as PID 1 of its namespace", self._child)
@@ -120,6 +125,13 @@ class Pod:
         with open("/proc/%d/status" % self.pid) as f:
             return [line.split()[1:] for line in f if line.startswith(field)][0]
 
+    def terminate(self):
+        """SIGTERM as the kubelet sends it; returns the seconds until the pod's process ended."""
+        os.kill(self.pid, signal.SIGTERM)
+        started = time.monotonic()
+        self.process.wait(5)
+        return time.monotonic() - started
+
     def output(self):
         self.log.seek(0)
         return self.log.read()
@@ -138,3 +150,16 @@ def service_account_folder(api, folder, token, namespace):
         os.chmod(os.path.join(folder, name), 0o644)
     os.chmod(folder, 0o755)
     return folder
+
+
+@contextlib.contextmanager
+def running_pod(image, accounts, environment, command=None):
+    """A Pod for the block; its output is printed if the block fails, and it is stopped after."""
+    pod = Pod(image, accounts, environment, command)
+    try:
+        yield pod
+    except BaseException:
+        print("the watcher's output:\n" + pod.output())
+        raise
+    finally:
+        pod.stop()
