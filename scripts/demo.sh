@@ -30,7 +30,7 @@ start() {
   python3 "$@" >"$work/$name" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do
-    grep -q READY "$work/$name" && return
+    grep -qs READY "$work/$name" && return
     sleep 0.1
   done
   echo "demo: $1 did not start" >&2; cat "$work/$name.log" >&2; exit 1

@@ -138,6 +138,11 @@ class Pod:
 
     def stop(self):
         if self.process.poll() is None:
+            # PID 1 of the namespace first: killing unshare alone would leave it running.
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except (AttributeError, ProcessLookupError):
+                pass
             self.process.kill()
             self.process.wait(10)
         self.log.close()
