@@ -48,5 +48,7 @@ if ! .venv/bin/python -c '' 2>/dev/null; then
   echo "making .venv (the tests' Python packages) with $(command -v python3)"
   python3 -m venv .venv
 fi
-.venv/bin/python -c 'import pytest, yaml, kubernetes_validate, rfc3339_validator' 2>/dev/null \
-  || .venv/bin/python -m pip install -q --disable-pip-version-check pytest pyyaml kubernetes-validate rfc3339-validator
+# urllib3: a peer of the client benchmark that scripts/bench.sh --quick runs among the tests.
+.venv/bin/python -c 'import pytest, yaml, kubernetes_validate, rfc3339_validator, urllib3' 2>/dev/null \
+  || .venv/bin/python -m pip install -q --disable-pip-version-check \
+       pytest pyyaml kubernetes-validate rfc3339-validator urllib3
