@@ -25,8 +25,10 @@ let package = Package(
         ),
         // Linux headers the Glibc module leaves out (signalfd).
         .systemLibrary(name: "CSystem"),
+        // The commit, date and compiler scripts/build-static.sh stamps into the binary (-Xcc -D).
+        .systemLibrary(name: "CBuildStamp"),
         .target(name: "HTTPLite", dependencies: ["CTLS"], swiftSettings: lean),
-        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem"], swiftSettings: lean),
+        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem", "CBuildStamp"], swiftSettings: lean),
         // A command-line front end to HTTPLite, for the integration tests and benchmarks.
         .executableTarget(name: "httplite", dependencies: ["HTTPLite"], swiftSettings: lean),
         .testTarget(name: "HTTPLiteTests", dependencies: ["HTTPLite"]),

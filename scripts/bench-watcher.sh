@@ -27,7 +27,8 @@ mkdir -p "$out" bench/.build-bin
 lock=/tmp/swift-build.lock
 
 command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace; } >/dev/null
-python3 -c 'import pytest' 2>/dev/null || pip install -q pytest
+# bench/watcher.py uses the tests' support code (pytest): .venv, as scripts/test.sh.
+scripts/install-deps.sh
 
 echo "bench-watcher: building the static binary (scripts/build-static.sh) and the release build" >&2
 flock "$lock" scripts/build-static.sh bench/.build-bin/network-watcher-static >"$out/build-static.log" 2>&1 \
@@ -40,6 +41,6 @@ if [ "$quick" = 1 ]; then
 else
   set -- --idle-seconds 60 --strace-seconds 20 --flips 100
 fi
-python3 bench/watcher.py --out "$out" "$@" \
+.venv/bin/python bench/watcher.py --out "$out" "$@" \
   --binary static=bench/.build-bin/network-watcher-static \
   --binary release=.build/release/network-watcher

@@ -90,8 +90,12 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
     say "not installing ${apt_missing[*]} (not root, no apt-get, or BENCH_NO_INSTALL=1)"
   fi
 fi
-if ! python3 -c 'import urllib3' 2>/dev/null && [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
-  pip install -q urllib3 >"$out/pip.log" 2>&1 || say "pip install urllib3 failed (see $out/pip.log)"
+# urllib3 goes into the repository's .venv, never the system Python (PEP 668).
+py=python3
+[ -x .venv/bin/python ] && py=.venv/bin/python
+if ! $py -c 'import urllib3' 2>/dev/null && [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+  { [ -x .venv/bin/python ] || python3 -m venv .venv; } >"$out/pip.log" 2>&1 && py=.venv/bin/python \
+    && $py -m pip install -q urllib3 >>"$out/pip.log" 2>&1 || say "pip install urllib3 failed (see $out/pip.log)"
 fi
 
 # --- certificates and nginx --------------------------------------------------
@@ -221,7 +225,7 @@ else
     || skip asynchttpclient "swift build failed (see $logs/asynchttpclient.log)"
 fi
 
-python3 -c 'import urllib3' 2>/dev/null || skip python-urllib3 "urllib3 is not installed (pip install urllib3)"
+$py -c 'import urllib3' 2>/dev/null || skip python-urllib3 "urllib3 is not installed (.venv/bin/python -m pip install urllib3)"
 if ! command -v php >/dev/null; then
   skip php-curl "no php (Debian php-cli)"
 elif ! php -r 'exit(extension_loaded("curl") ? 0 : 1);' 2>/dev/null; then
@@ -231,11 +235,11 @@ fi
 # --- measure -----------------------------------------------------------------
 if [ "$profile" = 1 ]; then
   say "profiling, results in $out"
-  python3 bench/profile.py --plain-url "$plain_url" --tls-url "$tls_url" --ca "$ca" --out "$out" \
+  $py bench/profile.py --plain-url "$plain_url" --tls-url "$tls_url" --ca "$ca" --out "$out" \
     --clients "$clients" --urlsession-no-tls "$urlsession_no_tls" "${skips[@]}"
   exit 0
 fi
-measure=(python3 bench/run.py --plain-url "$plain_url" --tls-url "$tls_url" --ca "$ca" --out "$out"
+measure=($py bench/run.py --plain-url "$plain_url" --tls-url "$tls_url" --ca "$ca" --out "$out"
          --n "$n" --m "$m" --reps "$reps" --clients "$clients" --command "$command_line"
          --urlsession-no-tls "$urlsession_no_tls" "${skips[@]}")
 say "measuring: N=$n M=$m R=$reps, results in $out"

@@ -2,14 +2,14 @@
 # A first run without a cluster: the watcher against the test API server and
 # a usage server whose memory swings between 50% and 90% every few seconds.
 # Shows the pod's label flipping and the Events, read with the real kubectl.
-#   scripts/demo.sh [SECONDS]        (default 20)
+#   scripts/demo.sh [SECONDS]        (default 20; Ctrl-C ends it early, the same way)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 label=echo.soketi.app/accepts-new-connections
 
 command -v swift >/dev/null || { echo "demo: Swift 6 is needed (swift.org)" >&2; exit 1; }
-scripts/install-deps.sh
+scripts/install-deps.sh --demo
 swift build --product network-watcher 2>&1 | tail -1
 
 work=$(mktemp -d)
@@ -30,7 +30,7 @@ start() {
   python3 "$@" >"$work/$name" 2>"$work/$name.log" &
   pids+=($!)
   for _ in $(seq 100); do
-    grep -q READY "$work/$name" && return
+    grep -qs READY "$work/$name" && return
     sleep 0.1
   done
   echo "demo: $1 did not start" >&2; cat "$work/$name.log" >&2; exit 1
@@ -63,20 +63,27 @@ echo "== network-watcher: threshold 75%, usage swinging 50% <-> 90%, for ${secon
 KUBE_CONNECTION=token KUBE_HOST="https://127.0.0.1:$api" KUBE_BEARER_TOKEN=demo-token \
   KUBE_CA_PATH="$work/test-ca.crt" POD_NAME=echo-0 POD_NAMESPACE=default \
   USAGE_URL="http://127.0.0.1:$usage/usage" MEMORY_PERCENT=75 CHECKING_INTERVAL=0.5 \
-  .build/debug/network-watcher network:watch &
+  setsid .build/debug/network-watcher network:watch &
 watcher=$!
 pids+=($watcher)
+# In a session of its own the watcher does not get the terminal's Ctrl-C:
+# it gets one SIGTERM from here, as from a kubelet, and a Ctrl-C ends the
+# demo the way its end does. (A second signal while it sets its label on the
+# way out would cut that short.)
+stop=0
+trap 'stop=1' INT TERM
 
 end=$((SECONDS + seconds))
-while [ $SECONDS -lt $end ]; do
-  sleep 2
+while [ $SECONDS -lt $end ] && [ "$stop" = 0 ]; do
+  sleep 2 || true
+  [ "$stop" = 0 ] || break
   echo "== kubectl get pod echo-0 -L $label"
-  $kubectl get pod echo-0 -L "$label"
+  $kubectl get pod echo-0 -L "$label" || [ "$stop" = 1 ]
 done
 
 kill -TERM "$watcher"
-wait "$watcher" || true
-echo "== after SIGTERM: kubectl get pod echo-0 -L $label"
+while kill -0 "$watcher" 2>/dev/null; do wait "$watcher" || true; done
+echo "== after SIGTERM to the watcher: kubectl get pod echo-0 -L $label"
 $kubectl get pod echo-0 -L "$label"
 echo "== kubectl get events"
 $kubectl get events -o custom-columns=TYPE:.type,REASON:.reason,MESSAGE:.message

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test: Swift unit tests, then the
 # integration tests that drive the built binaries against real peers
-# (nginx, openssl s_server, kubectl) and the test servers.
+# (nginx, openssl s_server, kubectl) and the test servers. pytest runs from
+# .venv/, which scripts/install-deps.sh makes (Debian's own Python refuses pip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +12,4 @@ swift test --skip-build
 # The static binary that goes into the scratch image (its size budget and the
 # pod-faithful run are integration tests).
 scripts/build-static.sh out/network-watcher
-python3 -m pytest -q "$@"
+.venv/bin/python -m pytest -q "$@"

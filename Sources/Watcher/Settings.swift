@@ -61,6 +61,8 @@ let settingSpecs: [SettingSpec] = [
                 help: "name of the pod to label", defaultText: "some-pod"),
     SettingSpec(flags: ["--echo-app-port"], env: "ECHO_APP_PORT", isSwitch: false,
                 help: "Echo Server port on 127.0.0.1", defaultText: "6001"),
+    SettingSpec(flags: ["--server-port"], env: "SERVER_PORT", isSwitch: false,
+                help: "the same as --echo-app-port (the later PHP versions' name)", defaultText: "6001"),
     SettingSpec(flags: ["--usage-url"], env: "USAGE_URL", isSwitch: false,
                 help: "Usage API URL", defaultText: "http://127.0.0.1:<echo-app-port>/usage"),
     SettingSpec(flags: ["--memory-percent"], env: "MEMORY_PERCENT", isSwitch: false,
@@ -97,6 +99,7 @@ extension Settings {
         var flagValues: [String: (value: String, flag: String)] = [:]  // by environment name
         var errors: [SettingError] = []
         var index = 0
+        if arguments.first == "help" { return .success(.help) }  // as `kubectl help`, `git help`
         if arguments.first == "network:watch" { index = 1 }
         while index < arguments.count {
             let argument = arguments[index]
@@ -128,7 +131,7 @@ extension Settings {
         settings.podName = reader.text("POD_NAME", accepted: "a pod name (lower-case DNS subdomain)") {
             isDNSSubdomain($0)
         } ?? settings.podName
-        settings.echoAppPort = reader.integer("ECHO_APP_PORT", in: 1...65535) ?? settings.echoAppPort
+        settings.echoAppPort = reader.integer(["ECHO_APP_PORT", "SERVER_PORT"], in: 1...65535) ?? settings.echoAppPort
         settings.memoryPercent = reader.number("MEMORY_PERCENT", above: 0, atMost: 1000) ?? settings.memoryPercent
         settings.checkingInterval = reader.number("CHECKING_INTERVAL", atLeast: 0.01, atMost: 3600) ?? settings.checkingInterval
         settings.testMode = reader.boolean("TEST_MODE") ?? settings.testMode
@@ -212,6 +215,24 @@ struct SettingReader {
         text(env, accepted: "a whole number from \(range.lowerBound) to \(range.upperBound)") {
             Int($0).map(range.contains) ?? false
         }.flatMap { Int($0) }
+    }
+
+    /// One setting under several names (the PHP tool's versions named the port differently).
+    /// As for any setting a flag beats a variable; two names given at the same level must agree.
+    mutating func integer(_ names: [String], in range: ClosedRange<Int>) -> Int? {
+        let given = names.filter { flags[$0] != nil }
+        let level = given.isEmpty ? names.filter { raw($0) != nil } : given
+        var chosen: (value: Int, source: String, text: String)?
+        for name in level {
+            guard let value = integer(name, in: range), let (text, source) = raw(name) else { continue }
+            if let first = chosen, first.value != value {
+                errors.append(SettingError(setting: source, value: text,
+                                           accepted: "conflicts with \(first.source)=\(first.text): both name the Usage API port, set one"))
+                return nil
+            }
+            chosen = chosen ?? (value, source, text)
+        }
+        return chosen?.value
     }
 
     mutating func boolean(_ env: String) -> Bool? {

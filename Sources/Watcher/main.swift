@@ -1,3 +1,4 @@
+import CBuildStamp
 import Glibc
 import HTTPLite
 
@@ -48,9 +49,20 @@ func helpText() -> String {
           KUBECONFIG        colon-separated kubeconfig files for environment, merged as kubectl does
           KUBECONFIG_CONTEXT   context for kubeconfig and environment (default: current-context)
 
-          --help, --version
+          --help (or: network-watcher help), --version
         """
     return text
+}
+
+/// `--version`: what was built, from what, with what (scripts/build-static.sh stamps the build lines).
+func versionText() -> String {
+    """
+    network-watcher \(watcherVersion)
+    commit: \(String(cString: nw_build_commit()))
+    built: \(String(cString: nw_build_date()))
+    swift: \(String(cString: nw_build_swift()))
+    openssl: \(openSSLVersion())
+    """
 }
 
 func main() -> Int32 {
@@ -64,7 +76,7 @@ func main() -> Int32 {
         print(helpText())
         return 0
     case .success(.version):
-        print("network-watcher \(watcherVersion)")
+        print(versionText())
         return 0
     case .success(.run(let parsed)):
         settings = parsed

@@ -74,6 +74,28 @@ final class SettingsTests: XCTestCase {
         XCTAssertTrue(settings.testMode)
     }
 
+    func testServerPortIsTheEchoAppPortUnderItsLaterName() throws {
+        // The soketi chart sets SERVER_PORT=9601 (its metrics port, where soketi serves /usage).
+        XCTAssertEqual(try settings([], ["SERVER_PORT": "9601"]).usageURL.description, "http://127.0.0.1:9601/usage")
+        XCTAssertEqual(try settings(["--server-port", "9601"]).echoAppPort, 9601)
+        XCTAssertEqual(try settings([], ["SERVER_PORT": "9601", "ECHO_APP_PORT": "9601"]).echoAppPort, 9601)
+        // A flag under either name beats a variable under either name, as for every setting.
+        XCTAssertEqual(try settings(["--echo-app-port", "7000"], ["SERVER_PORT": "9601"]).echoAppPort, 7000)
+        XCTAssertEqual(try settings(["--server-port=7000"], ["ECHO_APP_PORT": "6001"]).echoAppPort, 7000)
+        // USAGE_URL still names the whole URL.
+        XCTAssertEqual(try settings([], ["SERVER_PORT": "9601", "USAGE_URL": "http://127.0.0.1:8000/u"]).usageURL.port, 8000)
+    }
+
+    func testServerPortAndEchoAppPortThatDisagreeAreABadSetting() {
+        let found = errors([], ["SERVER_PORT": "9601", "ECHO_APP_PORT": "6001"])
+        XCTAssertEqual(found.count, 1)
+        XCTAssertEqual(found.first?.setting, "SERVER_PORT")
+        XCTAssertEqual(found.first?.description,
+                       "SERVER_PORT=\"9601\": conflicts with ECHO_APP_PORT=6001: both name the Usage API port, set one")
+        XCTAssertEqual(errors(["--echo-app-port", "1", "--server-port", "2"]).map(\.setting), ["--server-port"])
+        XCTAssertEqual(errors([], ["SERVER_PORT": "0"]).map(\.setting), ["SERVER_PORT"])
+    }
+
     func testBooleans() throws {
         for (text, value) in [("true", true), ("1", true), ("YES", true), ("false", false), ("0", false), ("no", false)] {
             XCTAssertEqual(try settings([], ["TEST_MODE": text]).testMode, value, text)

@@ -6,7 +6,7 @@ import pytest
 from support import pki
 
 # The test servers' and real peers' fixtures, for every test module.
-pytest_plugins = ["support.servers", "support.peers"]
+pytest_plugins = ["support.servers", "support.peers", "support.pod"]
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 

@@ -19,14 +19,14 @@ NOWHERE = {"KUBE_CONNECTION": "http", "KUBE_HOST": "http://127.0.0.1:9",
            "USAGE_URL": "http://127.0.0.1:9/usage", "STARTUP_TIMEOUT": "0.5", "TEST_MODE": "true"}
 
 ENV_NAMES = [
-    "POD_NAMESPACE", "POD_NAME", "ECHO_APP_PORT", "USAGE_URL", "MEMORY_PERCENT",
+    "POD_NAMESPACE", "POD_NAME", "ECHO_APP_PORT", "SERVER_PORT", "USAGE_URL", "MEMORY_PERCENT",
     "CHECKING_INTERVAL", "TEST_MODE", "KUBERNETES_LABEL", "USAGE_TIMEOUT", "ON_USAGE_FAILURE",
     "USAGE_FAILURE_THRESHOLD", "POD_RESYNC_INTERVAL", "STARTUP_TIMEOUT", "API_TIMEOUT",
     "VERBOSE", "LOG_LEVEL", "LOG_FORMAT", "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH",
     "KUBE_VERIFY_SSL", "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH", "SERVICE_ACCOUNT_DIR",
 ]
 FLAGS = [
-    "--pod-namespace", "--pod-name", "--echo-app-port", "--usage-url", "--memory-percent",
+    "--pod-namespace", "--pod-name", "--echo-app-port", "--server-port", "--usage-url", "--memory-percent",
     "--checking-interval", "--interval", "--test", "--kubernetes-label", "--usage-timeout",
     "--on-usage-failure", "--usage-failure-threshold", "--pod-resync-interval",
     "--startup-timeout", "--api-timeout", "-v", "--verbose", "--log-level", "--log-format",
@@ -47,6 +47,8 @@ BAD_SETTINGS = [
     ({"ECHO_APP_PORT": "http"}, [], "ECHO_APP_PORT", "http"),
     ({"ECHO_APP_PORT": "0"}, [], "ECHO_APP_PORT", "0"),
     ({"ECHO_APP_PORT": "65536"}, [], "ECHO_APP_PORT", "65536"),
+    ({"SERVER_PORT": "port"}, [], "SERVER_PORT", "port"),
+    ({"SERVER_PORT": "9601", "ECHO_APP_PORT": "6001"}, [], "SERVER_PORT", "9601"),  # one setting, two names
     ({"USAGE_URL": "ftp://127.0.0.1/usage"}, [], "USAGE_URL", "ftp://127.0.0.1/usage"),
     ({"USAGE_URL": "not a url"}, [], "USAGE_URL", "not a url"),
     ({"MEMORY_PERCENT": "eighty"}, [], "MEMORY_PERCENT", "eighty"),
@@ -89,6 +91,7 @@ BAD_SETTINGS = [
     ({}, ["--pod-name", "Bad Name"], "--pod-name", "Bad Name"),
     ({}, ["--pod-namespace=UPPER"], "--pod-namespace", "UPPER"),
     ({}, ["--echo-app-port", "99999"], "--echo-app-port", "99999"),
+    ({}, ["--echo-app-port", "6001", "--server-port", "9601"], "--server-port", "9601"),
     ({}, ["--usage-url", "ftp://x/usage"], "--usage-url", "ftp://x/usage"),
     ({}, ["--kubernetes-label", "a/b/c"], "--kubernetes-label", "a/b/c"),
     ({}, ["--on-usage-failure", "drop"], "--on-usage-failure", "drop"),
@@ -230,10 +233,20 @@ def test_help_lists_every_setting_its_env_name_and_default(watcher_bin, args):
         assert re.search(r"default[^)]*\b%s\b" % re.escape(default), line), (name, line)
 
 
+def test_help_as_a_command_is_help(watcher_bin):
+    help_flag = run_watcher(watcher_bin, base_env(), "--help", timeout=10)
+    help_command = run_watcher(watcher_bin, base_env(), "help", timeout=10)
+    assert help_command.returncode == 0, help_command.stderr
+    assert help_command.stdout == help_flag.stdout
+
+
 def test_version(watcher_bin):
+    """A plain `swift build` says what it cannot know; OpenSSL's version comes from the library."""
     result = run_watcher(watcher_bin, base_env(), "--version", timeout=10)
     assert result.returncode == 0
-    assert re.fullmatch(r"network-watcher \d+\.\d+\.\d+\S*\n", result.stdout), result.stdout
+    assert re.fullmatch(r"network-watcher \d+\.\d+\.\d+\S*\n"
+                        r"commit: unknown\nbuilt: unknown\nswift: unknown\n"
+                        r"openssl: OpenSSL \d+\.\d+\.\d+.*\n", result.stdout), result.stdout
 
 
 # -- precedence: flag, then env, then default -----------------------------------------
