@@ -24,7 +24,7 @@ func makeEvent(_ event: Transition.Event, about pod: PodReference, at time: Wall
             "namespace": .string(pod.namespace),
             "uid": .string(pod.uid),
         ],
-        "reason": .string(event.reason),
+        "reason": .string(event.reason.rawValue),
         "message": .string(event.message),
         "type": .string(event.type),
         "firstTimestamp": timestamp,

@@ -1,9 +1,24 @@
 /// A label value to write, and the Event that explains it (none for the first `yes`).
 struct Transition: Equatable {
     struct Event: Equatable {
-        let type: String  // Normal or Warning
-        let reason: String
+        /// Why the label changes: the Event's `reason`, in Kubernetes' CamelCase.
+        enum Reason: String {
+            case overThreshold = "OverThreshold"
+            case belowThreshold = "BelowThreshold"
+            case usageUnavailable = "UsageUnavailable"
+            case terminating = "Terminating"
+        }
+
+        let reason: Reason
         let message: String
+
+        /// `Warning` for what an operator may need to act on, else `Normal`.
+        var type: String {
+            switch reason {
+            case .overThreshold, .usageUnavailable: return "Warning"
+            case .belowThreshold, .terminating: return "Normal"
+            }
+        }
     }
 
     let accepting: Bool
@@ -58,10 +73,10 @@ struct LabelController {
         let usage = "Echo container uses \(formatPercent(percent))%, threshold is \(formatPercent(threshold))%"
         if percent >= threshold {
             decision = Transition(accepting: false, event: .init(
-                type: "Warning", reason: "OverThreshold", message: "Rejecting new connections. \(usage)"))
+                reason: .overThreshold, message: "Rejecting new connections. \(usage)"))
         } else {
             decision = Transition(accepting: true, event: .init(
-                type: "Normal", reason: "BelowThreshold", message: "Accepting new connections. \(usage)"))
+                reason: .belowThreshold, message: "Accepting new connections. \(usage)"))
         }
     }
 
@@ -70,16 +85,16 @@ struct LabelController {
     mutating func sampleFailed(_ failure: String) {
         consecutiveFailures += 1
         guard policy == .reject, consecutiveFailures >= failureThreshold else { return }
-        if decision?.accepting == false && decision?.event?.reason == "UsageUnavailable" { return }
+        if decision?.accepting == false && decision?.event?.reason == .usageUnavailable { return }
         decision = Transition(accepting: false, event: .init(
-            type: "Warning", reason: "UsageUnavailable",
+            reason: .usageUnavailable,
             message: "Rejecting new connections. The Usage API failed \(consecutiveFailures) times in a row: \(failure)"))
     }
 
     /// The pod is stopping: reject new connections from now on.
     mutating func stopping(signal: String) {
         decision = Transition(accepting: false, event: .init(
-            type: "Normal", reason: "Terminating",
+            reason: .terminating,
             message: "Rejecting new connections. The watcher received \(signal) and the pod is stopping"))
     }
 }

@@ -414,7 +414,7 @@ struct WatchLoop {
         pendingEvents.append(makeEvent(event, about: pod, at: wall))
         if pendingEvents.count > 20 { pendingEvents.removeFirst() }
         return [LogLine(.info, "label set", [
-            "label": transition.labelValue, "reason": event.reason,
+            "label": transition.labelValue, "reason": event.reason.rawValue,
             "percent": lastPercent.map(formatPercent) ?? "unknown",
             "threshold": formatPercent(rules.threshold), "message": event.message])]
     }

@@ -20,7 +20,7 @@ final class LabelControllerTests: XCTestCase {
         state.sampled(percent: 80)
         let write = try XCTUnwrap(state.pendingWrite)
         XCTAssertFalse(write.accepting)
-        XCTAssertEqual(write.event, .init(type: "Warning", reason: "OverThreshold",
+        XCTAssertEqual(write.event, .init(reason: .overThreshold,
                                           message: "Rejecting new connections. Echo container uses 80%, threshold is 80%"))
         state.written(write)
         state.sampled(percent: 95.5)
@@ -34,7 +34,7 @@ final class LabelControllerTests: XCTestCase {
         let write = try XCTUnwrap(state.pendingWrite)
         XCTAssertTrue(write.accepting)
         XCTAssertEqual(write.event?.type, "Normal")
-        XCTAssertEqual(write.event?.reason, "BelowThreshold")
+        XCTAssertEqual(write.event?.reason, .belowThreshold)
         XCTAssertEqual(write.event?.message, "Accepting new connections. Echo container uses 79.99%, threshold is 80%")
     }
 
@@ -56,7 +56,7 @@ final class LabelControllerTests: XCTestCase {
         XCTAssertEqual(state.pendingWrite, Transition(accepting: true, event: nil))
         state.podRead(labelValue: nil)
         state.sampled(percent: 90)
-        XCTAssertEqual(try XCTUnwrap(state.pendingWrite).event?.reason, "OverThreshold")
+        XCTAssertEqual(try XCTUnwrap(state.pendingWrite).event?.reason, .overThreshold)
     }
 
     func testFailedSamplesKeepTheLabelByDefault() {
@@ -77,7 +77,7 @@ final class LabelControllerTests: XCTestCase {
         state.sampleFailed("down")
         let write = try XCTUnwrap(state.pendingWrite)
         XCTAssertFalse(write.accepting)
-        XCTAssertEqual(write.event?.reason, "UsageUnavailable")
+        XCTAssertEqual(write.event?.reason, .usageUnavailable)
         state.written(write)
         state.sampled(percent: 10)
         XCTAssertEqual(state.consecutiveFailures, 0)
@@ -90,7 +90,7 @@ final class LabelControllerTests: XCTestCase {
         state.sampled(percent: 10)
         state.stopping(signal: "SIGTERM")
         XCTAssertEqual(state.pendingWrite?.labelValue, "no")
-        XCTAssertEqual(state.pendingWrite?.event?.reason, "Terminating")
+        XCTAssertEqual(state.pendingWrite?.event?.reason, .terminating)
     }
 
     func testPercentFormatting() {
