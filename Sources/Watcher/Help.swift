@@ -12,7 +12,7 @@ let connectionVariableHelp = [
     ConnectionVariable(names: ["KUBE_BEARER_TOKEN", "KUBE_CA_PATH", "KUBE_VERIFY_SSL", "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH"],
                        help: "for token"),
     ConnectionVariable(names: ["KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"],
-                       help: "for cluster: the API server, as Kubernetes sets them in every pod"),
+                       help: "for cluster: the API server, as Kubernetes sets them in every pod (port default 443)"),
     ConnectionVariable(names: ["SERVICE_ACCOUNT_DIR"], help: "for cluster (default \(APIEndpoint.defaultServiceAccountDir))"),
     ConnectionVariable(names: ["KUBECONFIG_PATH"], help: "kubeconfig file for kubeconfig (default ~/.kube/config, from HOME)"),
     ConnectionVariable(names: ["KUBECONFIG"], help: "colon-separated kubeconfig files for environment, merged as kubectl does"),
