@@ -121,31 +121,38 @@ extension Settings {
         var settings = Settings()
         for setting in table {
             setting.storeDefault(&settings)
-            // A flag under any name beats a variable under any name; an empty variable is unset.
-            var given = setting.names.compactMap { name in flagValues[name.env].map { (text: $0.value, source: $0.flag) } }
-            if given.isEmpty {
-                given = setting.names.compactMap { name in
-                    environment[name.env].flatMap { $0.isEmpty ? nil : (text: $0, source: name.env) }
-                }
-            }
-            var chosen: (text: String, source: String, settings: Settings)?
-            for (text, source) in given {
-                var candidate = settings
-                guard setting.store(text, &candidate) else {
-                    errors.append(SettingError(setting: source, value: text, accepted: "expected \(setting.accepted)"))
-                    continue
-                }
-                if let first = chosen, first.settings != candidate {
-                    errors.append(SettingError(setting: source, value: text, accepted:
-                        "conflicts with \(first.source)=\(first.text): both name \(setting.subject), set one"))
-                    break
-                }
-                chosen = chosen ?? (text, source, candidate)
-            }
-            if let chosen { settings = chosen.settings }
+            read(setting, flags: flagValues, environment: environment, into: &settings, errors: &errors)
         }
         if settings.verbose { settings.logLevel = .debug }
         return errors.isEmpty ? .success(.run(settings)) : .failure(SettingErrors(errors: errors))
+    }
+
+    /// Stores the value given for `setting`, if any: a flag under any of its names beats a
+    /// variable under any of its names, an empty variable is unset, two names given at the
+    /// same level must agree.
+    private static func read(_ setting: Setting, flags: [String: (value: String, flag: String)],
+                             environment: [String: String], into settings: inout Settings, errors: inout [SettingError]) {
+        var given = setting.names.compactMap { name in flags[name.env].map { (text: $0.value, source: $0.flag) } }
+        if given.isEmpty {
+            given = setting.names.compactMap { name in
+                environment[name.env].flatMap { $0.isEmpty ? nil : (text: $0, source: name.env) }
+            }
+        }
+        var chosen: (text: String, source: String, settings: Settings)?
+        for (text, source) in given {
+            var candidate = settings
+            guard setting.store(text, &candidate) else {
+                errors.append(SettingError(setting: source, value: text, accepted: "expected \(setting.accepted)"))
+                continue
+            }
+            if let first = chosen, first.settings != candidate {
+                errors.append(SettingError(setting: source, value: text, accepted:
+                    "conflicts with \(first.source)=\(first.text): both name \(setting.subject), set one"))
+                return
+            }
+            chosen = chosen ?? (text, source, candidate)
+        }
+        if let chosen { settings = chosen.settings }
     }
 
     /// The setting's name a flag belongs to, and whether that setting is a switch.
