@@ -40,7 +40,7 @@ final class SettingsTableTests: XCTestCase {
     }
 
     /// README's settings table: `| env | flag | default | meaning |`, one row per setting.
-    func testReadmeListsEveryVariableAndFlagAndNoOthers() throws {
+    func testReadmeListsEveryVariableFlagAndDefaultAndNoOthers() throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md")
         guard let text = try? String(contentsOf: readme, encoding: .utf8) else {
@@ -50,10 +50,17 @@ final class SettingsTableTests: XCTestCase {
         let table = section.components(separatedBy: "\n").drop { !$0.hasPrefix("| env |") }.prefix { $0.hasPrefix("|") }
         var readmeEnvs: Set<String> = []
         var readmeFlags: Set<String> = []
+        var readmeDefaults: [String: String] = [:]
         for row in table.dropFirst(2) {
             let cells = row.components(separatedBy: "|")
             readmeEnvs.formUnion(quoted(cells[1]))
             readmeFlags.formUnion(quoted(cells[2]))
+            for env in quoted(cells[1]) { readmeDefaults[env] = cells[3].trimmingCharacters(in: .whitespaces) }
+        }
+        for setting in Settings.table where setting.defaultIsValue {
+            for name in setting.names {
+                XCTAssertEqual(readmeDefaults[name.env], "`\(setting.defaultText)`", "README's default for \(name.env)")
+            }
         }
         let envs = Set(Settings.table.flatMap { $0.names.map { $0.env } } + connectionVariableHelp.flatMap { $0.names })
         let flags = Set(Settings.table.flatMap { $0.names.flatMap { $0.flags } })
