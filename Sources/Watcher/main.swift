@@ -1,5 +1,4 @@
 import CBuildStamp
-import Glibc
 import HTTPLite
 
 let watcherVersion = "0.1.0"
@@ -14,14 +13,13 @@ let connectionVariables = [
 func readEnvironment() -> [String: String] {
     var environment: [String: String] = [:]
     for name in settingSpecs.compactMap(\.env) + connectionVariables {
-        if let value = getenv(name) { environment[name] = String(cString: value) }
+        if let value = System.getenv(name) { environment[name] = value }
     }
     return environment
 }
 
 func printToStandardError(_ text: String) {
-    var bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    System.writeToStandardError(text + "\n")
 }
 
 func helpText() -> String {
@@ -82,7 +80,7 @@ func main() -> Int32 {
         settings = parsed
     }
     let endpoint: APIEndpoint
-    switch APIEndpoint.resolve(environment: environment, fileExists: { access($0, R_OK) == 0 }) {
+    switch APIEndpoint.resolve(environment: environment, fileExists: System.isReadable) {
     case .failure(let failure):
         failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
         return 2
@@ -111,4 +109,4 @@ func main() -> Int32 {
     return controller.run()
 }
 
-exit(main())
+System.exit(main())
