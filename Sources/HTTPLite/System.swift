@@ -167,6 +167,8 @@ public enum System {
 
     /// Sleeps `milliseconds` (less when a signal arrives).
     public static func sleep(milliseconds: Int32) {
+        // With no descriptors poll can only time out (0) or be interrupted (EINTR):
+        // both end the sleep, which callers repeat as they need.
         _ = Glibc.poll(nil, 0, milliseconds)
     }
 
@@ -315,6 +317,7 @@ public enum System {
         func check(_ result: Int32, _ call: String) throws(SystemError) {
             if result != 0 { throw SystemError(call, errno: result) }
         }
+        // The destroy calls in the defers fail only for an uninitialized object.
         var actions = posix_spawn_file_actions_t()
         try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
