@@ -57,7 +57,7 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
 
     /// A failed system call on a file, named with it (`open /token: No such file or directory (errno 2)`).
     init(_ error: SystemError, path: String) {
-        self.init(.system, "\(error.call) \(path)\(error.description.dropFirst(error.call.count))")
+        self.init(.system, error.described(as: "\(error.call) \(path)"))
     }
 }
 

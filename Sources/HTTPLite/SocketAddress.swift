@@ -64,17 +64,11 @@ struct SocketAddress: CustomStringConvertible, Sendable {
         if host == "localhost" || host.hasSuffix(".localhost") {
             return [ipv4("127.0.0.1", port: port)!, ipv6("::1", port: port)!]
         }
-        let found: [(family: Int32, address: String)]
+        let addresses: [SocketAddress]
         do {
-            found = try System.getaddrinfo(host: host, port: port)
+            addresses = try System.getaddrinfo(host: host, port: port)
         } catch {
             throw HTTPError(.resolve, "cannot resolve \(host): \(error.reason)")
-        }
-        var addresses: [SocketAddress] = []
-        for (family, numeric) in found {
-            if let address = family == AF_INET ? ipv4(numeric, port: port) : ipv6(numeric, port: port) {
-                addresses.append(address)
-            }
         }
         guard !addresses.isEmpty else { throw HTTPError(.resolve, "\(host) has no IPv4 or IPv6 address") }
         return addresses

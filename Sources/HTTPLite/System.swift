@@ -16,64 +16,41 @@ import Glibc
 /// sockets decide on its errno (a refused connect, a reset) before turning it
 /// into an `HTTPError` at their edge.
 public struct SystemError: Error, CustomStringConvertible, Sendable {
-    enum Kind: Sendable {
-        case errno(Int32)
-        case addressInfo(Int32)
-    }
-
-    let kind: Kind
     /// The C call that failed, e.g. `"connect"`.
     public let call: String
+    /// errno values are positive; getaddrinfo's own EAI_ codes are negative in glibc.
+    private let code: Int32
 
     init(_ call: String, errno code: Int32) {
         self.call = call
-        self.kind = .errno(code)
+        self.code = code
     }
 
     init(_ call: String, addressInfo code: Int32) {
         self.call = call
-        self.kind = .addressInfo(code)
+        self.code = code < 0 ? code : -code
     }
 
     /// The errno value, or nil for a resolver failure.
-    var errnoCode: Int32? {
-        switch kind {
-        case .errno(let code): return code
-        case .addressInfo: return nil
-        }
-    }
+    var errnoCode: Int32? { code > 0 ? code : nil }
 
     /// The C library's text for the failure (`strerror` or `gai_strerror`).
     public var reason: String {
-        switch kind {
-        case .errno(let code): return String(cString: strerror(code))
-        case .addressInfo(let code): return String(cString: gai_strerror(code))
-        }
+        code > 0 ? String(cString: strerror(code)) : String(cString: gai_strerror(code))
     }
 
-    /// `call: reason (errno N)`.
-    public var description: String {
-        switch kind {
-        case .errno(let code): return "\(call): \(reason) (errno \(code))"
-        case .addressInfo: return "\(call): \(reason)"
-        }
-    }
-}
+    /// `call: reason (errno N)`, without the errno for a resolver failure.
+    public var description: String { described(as: call) }
 
-/// How a child process ended.
-public enum ProcessEnd: Equatable, Sendable {
-    case exited(status: Int32)
-    case killed(signal: Int32)
+    /// The description with `name` for the call's (`open /token: ...`).
+    func described(as name: String) -> String {
+        "\(name): \(reason)\(code > 0 ? " (errno \(code))" : "")"
+    }
 }
 
 /// A UTC calendar time, as `gmtime_r` and `timegm` see it (month 1...12).
-public struct CalendarTime: Equatable, Sendable {
-    public var year, month, day, hour, minute, second: Int
-
-    public init(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
-        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
-    }
-}
+/// A tuple rather than a struct: it needs no type metadata in the binary.
+public typealias CalendarTime = (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)
 
 /// The C library calls the product makes, each behind one wrapper.
 public enum System {
@@ -106,6 +83,7 @@ public enum System {
     // MARK: Descriptors
 
     /// Opens `path` read-only (close-on-exec); the descriptor.
+    @inline(__always)
     public static func openForReading(_ path: String) throws(SystemError) -> Int32 {
         try retrying("open") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
     }
@@ -175,12 +153,14 @@ public enum System {
     // MARK: Sockets
 
     /// A non-blocking, close-on-exec TCP socket of `family`.
+    @inline(__always)
     static func socket(family: Int32) throws(SystemError) -> Int32 {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         return try retrying("socket") { Glibc.socket(family, type, 0) }
     }
 
     /// Sets an integer socket option.
+    @inline(__always)
     static func setsockopt(_ descriptor: Int32, _ level: Int32, _ option: Int32, _ value: Int32) throws(SystemError) {
         var value = value
         _ = try retrying("setsockopt") {
@@ -189,6 +169,7 @@ public enum System {
     }
 
     /// Reads an integer socket option (SO_ERROR: a non-blocking connect's outcome).
+    @inline(__always)
     static func getsockopt(_ descriptor: Int32, _ level: Int32, _ option: Int32) throws(SystemError) -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
@@ -200,6 +181,7 @@ public enum System {
     /// while in progress (wait for POLLOUT, then read SO_ERROR). EINTR is "in
     /// progress" too: POSIX lets the connection go on, and a second connect
     /// would fail with EALREADY.
+    @inline(__always)
     static func connect(_ descriptor: Int32, to address: SocketAddress) throws(SystemError) -> Bool {
         let result = address.withSockaddr { Glibc.connect(descriptor, $0, $1) }
         if result == 0 { return true }
@@ -209,16 +191,19 @@ public enum System {
     }
 
     /// Sends some of `bytes` without raising SIGPIPE: the count, nil when the socket has no room.
+    @inline(__always)
     static func send(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
         try nonBlocking("send") { Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Receives up to `buffer.count` bytes: the count (0 when the peer closed), nil when none are there.
+    @inline(__always)
     static func recv(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
         try nonBlocking("recv") { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
     }
 
     /// Ignores SIGPIPE for the process: OpenSSL writes to sockets with plain write(2).
+    @inline(__always)
     static func ignoreBrokenPipes() {
         // signal(2) fails (SIG_ERR, that is -1) only for an invalid signal number.
         let previous = Glibc.signal(SIGPIPE, SIG_IGN)
@@ -228,19 +213,21 @@ public enum System {
     // MARK: Addresses
 
     /// The binary form of a numeric IPv4 address, or nil.
+    @inline(__always)
     static func ipv4Address(_ text: String) -> in_addr? {
         var address = in_addr()
         return inet_pton(AF_INET, text, &address) == 1 ? address : nil
     }
 
     /// The binary form of a numeric IPv6 address, or nil.
+    @inline(__always)
     static func ipv6Address(_ text: String) -> in6_addr? {
         var address = in6_addr()
         return inet_pton(AF_INET6, text, &address) == 1 ? address : nil
     }
 
-    /// The IPv4 and IPv6 addresses of `host` as numeric text, in getaddrinfo's order.
-    static func getaddrinfo(host: String, port: Int) throws(SystemError) -> [(family: Int32, address: String)] {
+    /// The IPv4 and IPv6 addresses of `host`, in getaddrinfo's order.
+    static func getaddrinfo(host: String, port: Int) throws(SystemError) -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -249,7 +236,7 @@ public enum System {
         if status == EAI_SYSTEM { throw SystemError("getaddrinfo", errno: Glibc.errno) }
         guard status == 0 else { throw SystemError("getaddrinfo", addressInfo: status) }
         defer { freeaddrinfo(list) }
-        var found: [(family: Int32, address: String)] = []
+        var found: [SocketAddress] = []
         var entry = list
         while let info = entry?.pointee {
             if let raw = info.ai_addr, info.ai_family == AF_INET || info.ai_family == AF_INET6 {
@@ -261,7 +248,11 @@ public enum System {
                     ? inet_ntop(AF_INET, &v4, &text, socklen_t(text.count))
                     : inet_ntop(AF_INET6, &v6, &text, socklen_t(text.count))
                 if written != nil {
-                    found.append((info.ai_family, text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }))
+                    let numeric = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                    if let address = info.ai_family == AF_INET
+                        ? SocketAddress.ipv4(numeric, port: port) : SocketAddress.ipv6(numeric, port: port) {
+                        found.append(address)
+                    }
                 }
             }
             entry = info.ai_next
@@ -351,16 +342,16 @@ public enum System {
         return body(pointers)
     }
 
-    /// How child `pid` ended, nil while it runs. Throws ECHILD when the child is not
-    /// this process's to wait for (for example when SIGCHLD is ignored and the
-    /// kernel reaped it): how it ended is then unknown, never a success.
-    public static func waitpid(_ pid: pid_t) throws(SystemError) -> ProcessEnd? {
+    /// How child `pid` ended, nil while it runs: the signal that killed it, or 0
+    /// and its exit status. Throws ECHILD when the child is not this process's to
+    /// wait for (for example when SIGCHLD is ignored and the kernel reaped it):
+    /// how it ended is then unknown, never a success.
+    public static func waitpid(_ pid: pid_t) throws(SystemError) -> (signal: Int32, exitStatus: Int32)? {
         var status: Int32 = 0
         let waited = try retrying("waitpid") { Glibc.waitpid(pid, &status, WNOHANG) }
         guard waited == pid else { return nil }
-        // WIFSIGNALED / WEXITSTATUS, which Swift does not import (they are macros).
-        if status & 0x7F != 0 { return .killed(signal: status & 0x7F) }
-        return .exited(status: (status >> 8) & 0xFF)
+        // WTERMSIG / WEXITSTATUS, which Swift does not import (they are macros).
+        return (status & 0x7F, (status >> 8) & 0xFF)
     }
 
     /// Sends `signal` to process `pid`.
@@ -420,8 +411,8 @@ public enum System {
         var parts = tm()
         // Fails only when the year does not fit in an int.
         precondition(gmtime_r(&time, &parts) != nil, "gmtime_r(\(seconds))")
-        return CalendarTime(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday),
-                            hour: Int(parts.tm_hour), minute: Int(parts.tm_min), second: Int(parts.tm_sec))
+        return (Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
     /// Seconds since the epoch of a UTC calendar time. As timegm(3), out-of-range

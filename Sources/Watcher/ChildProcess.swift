@@ -62,7 +62,7 @@ func runChild(_ arguments: [String], environment: [String], timeout: Double, int
     // The pipes may close before the child exits (or be handed to its own
     // children), so the wait for its exit is bounded by the deadline too.
     while true {
-        let end: ProcessEnd?
+        let end: (signal: Int32, exitStatus: Int32)?
         do {
             end = try System.waitpid(pid)
         } catch {
@@ -70,19 +70,19 @@ func runChild(_ arguments: [String], environment: [String], timeout: Double, int
             return ChildResult(failure: stopped ?? "cannot learn how it ended: \(error)",
                                standardOutput: output, standardError: errors)
         }
-        switch end {
-        case .exited(status: 0)?:
-            return ChildResult(failure: stopped, standardOutput: output, standardError: errors)
-        case .exited(let status)?:
-            return ChildResult(failure: stopped ?? "exit status \(status)", standardOutput: output, standardError: errors)
-        case .killed(let signal)?:
-            return ChildResult(failure: stopped ?? "killed by signal \(signal)", standardOutput: output, standardError: errors)
-        case nil:
+        guard let end else {
             if stopped == nil && monotonicSeconds() >= deadline {
                 stopped = killChild(pid, because: timedOut)
             }
             System.sleep(milliseconds: 5)
+            continue
         }
+        if stopped == nil && end.signal != 0 {
+            stopped = "killed by signal \(end.signal)"
+        } else if stopped == nil && end.exitStatus != 0 {
+            stopped = "exit status \(end.exitStatus)"
+        }
+        return ChildResult(failure: stopped, standardOutput: output, standardError: errors)
     }
 }
 

@@ -162,8 +162,7 @@ func parseRFC3339(_ text: String) -> Int? {
     } else {
         return nil
     }
-    let seconds = System.secondsSinceEpoch(CalendarTime(year: year, month: month, day: day,
-                                                        hour: hour, minute: minute, second: second))
+    let seconds = System.secondsSinceEpoch((year, month, day, hour, minute, second))
     // timegm quietly rolls 31 April into 1 May; a date that moved did not exist.
     guard System.utcTime(seconds).day == day || second == 60 else { return nil }
     return seconds - offset
