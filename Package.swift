@@ -23,12 +23,12 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        // Linux headers the Glibc module leaves out (signalfd).
+        // Linux headers the Glibc module leaves out (signalfd, posix_spawn), for HTTPLite's System.swift.
         .systemLibrary(name: "CSystem"),
         // The commit, date and compiler scripts/build-static.sh stamps into the binary (-Xcc -D).
         .systemLibrary(name: "CBuildStamp"),
-        .target(name: "HTTPLite", dependencies: ["CTLS"], swiftSettings: lean),
-        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CSystem", "CBuildStamp"], swiftSettings: lean),
+        .target(name: "HTTPLite", dependencies: ["CTLS", "CSystem"], swiftSettings: lean),
+        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CBuildStamp"], swiftSettings: lean),
         // A command-line front end to HTTPLite, for the integration tests and benchmarks.
         .executableTarget(name: "httplite", dependencies: ["HTTPLite"], swiftSettings: lean),
         .testTarget(name: "HTTPLiteTests", dependencies: ["HTTPLite"]),

@@ -16,11 +16,11 @@ final class Connection {
     private var isClosed = false
 
     /// Connects (and for https completes the TLS handshake) before `deadline`.
-    init(to url: HTTPURL, tlsContext: TLSContext?, deadline: Deadline, interrupt: Int32) throws {
+    init(to url: HTTPURL, tlsContext: TLSContext?, deadline: Deadline, interrupt: Int32) throws(HTTPError) {
         let addresses = try SocketAddress.resolve(host: url.host, port: url.port)
         socket = try Socket.connect(to: addresses, deadline: deadline, interrupt: interrupt)
         if let tlsContext {
-            do {
+            do throws(HTTPError) {
                 let name = tlsContext.serverName ?? url.host
                 let nameIsIP = tlsContext.serverName.map { SocketAddress.isIPv4($0) || SocketAddress.isIPv6($0) }
                     ?? (url.hostIsIP || url.host.contains(":"))
@@ -35,13 +35,13 @@ final class Connection {
     }
 
     deinit {
-        close()
+        self.close()
     }
 
     /// Whether the peer closed this idle connection or sent something unasked.
     var peerHasClosed: Bool { hasLeftoverBytes || socket.hasUnexpectedInput }
 
-    func send(_ bytes: [UInt8], deadline: Deadline) throws {
+    func send(_ bytes: [UInt8], deadline: Deadline) throws(HTTPError) {
         receivedNothing = true
         if let tls {
             try tls.send(bytes[...], deadline: deadline)
@@ -53,7 +53,7 @@ final class Connection {
     /// Reads until `parser` has a whole response; throws on a malformed one, a timeout or a close.
     /// With `firstByteDeadline`, a response none of whose bytes arrived by then is a `.readTimeout`.
     func readResponse(with parser: inout ResponseParser, deadline: Deadline,
-                      firstByteDeadline: Deadline? = nil) throws -> ParsedResponse {
+                      firstByteDeadline: Deadline? = nil) throws(HTTPError) -> ParsedResponse {
         // Nothing can be there yet right after a request, so wait before the first read.
         var waitFirst = true
         var atEndOfStream = false
@@ -96,7 +96,7 @@ final class Connection {
     }
 
     /// Reads once into the buffer's free space: the count, 0 at end of stream.
-    private func fill(deadline: Deadline, waitFirst: Bool) throws -> Int {
+    private func fill(deadline: Deadline, waitFirst: Bool) throws(HTTPError) -> Int {
         makeRoom()
         if waitFirst && !(tls?.hasBufferedBytes ?? false) {
             guard try socket.wait(for: Int16(POLLIN), until: deadline) else {
@@ -104,13 +104,16 @@ final class Connection {
             }
         }
         while true {
+            // Array's closures rethrow untyped errors, so the closure hands back a Result.
             let received = try storage.withUnsafeMutableBytes { raw in
-                let free = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
-                // Not `tls?.receive(...) ?? socket.receive(...)`: a TLS "nothing yet" is nil
-                // too, and the socket must then be left to OpenSSL.
-                if let tls { return try tls.receive(into: free) }
-                return try socket.receive(into: free)
-            }
+                Result { () throws(HTTPError) -> Int? in
+                    let free = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
+                    // Not `tls?.receive(...) ?? socket.receive(...)`: a TLS "nothing yet" is nil
+                    // too, and the socket must then be left to OpenSSL.
+                    if let tls { return try tls.receive(into: free) }
+                    return try socket.receive(into: free)
+                }
+            }.get()
             if let received {
                 if received > 0 { receivedNothing = false }
                 end += received

@@ -1,13 +1,9 @@
-import Glibc
-
 /// A point in time on the monotonic clock, so that every wait has an end.
 struct Deadline: Comparable, Sendable {
     let nanoseconds: UInt64
 
     static func now() -> Deadline {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Deadline(nanoseconds: UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec))
+        Deadline(nanoseconds: System.monotonicNanoseconds())
     }
 
     /// `seconds` from now; negative or NaN counts as now, huge values are capped at a day.

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A blocking HTTP/1.1 client for `http://` and `https://` URLs.
 ///
 /// It keeps one idle keep-alive connection per scheme, host and port. Not
@@ -50,7 +48,7 @@ public final class HTTPClient {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        signal(SIGPIPE, SIG_IGN)
+        System.ignoreBrokenPipes()
     }
 
     deinit {
@@ -59,7 +57,7 @@ public final class HTTPClient {
 
     /// Sends `request` and returns the whole response (any status).
     /// Throws `HTTPError` for anything that kept a response from arriving intact.
-    public func execute(_ request: HTTPRequest) throws -> HTTPResponse {
+    public func execute(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
         try serialize(request)
         let timeout = request.timeout ?? configuration.timeout
         let key = ConnectionKey(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
@@ -73,9 +71,9 @@ public final class HTTPClient {
                 let firstByte = request.isIdempotent
                     ? configuration.reusedConnectionTimeout.map { Deadline.after(seconds: min($0, timeout / 3)) }
                     : nil
-                do {
+                do throws(HTTPError) {
                     return try exchange(request, on: connection, key: key, deadline: whole, firstByteDeadline: firstByte)
-                } catch let error as HTTPError where connection.receivedNothing && request.isIdempotent
+                } catch where connection.receivedNothing && request.isIdempotent
                     && (error.code == .closedEarly || (error.code == .readTimeout && !whole.hasPassed)) {
                     // The server had closed the idle connection, or the connection went
                     // silent: the request was not answered. Send it once more, on a new
@@ -84,13 +82,13 @@ public final class HTTPClient {
                 }
             }
         }
-        let connection = try connect(to: request.url, timeout: request.connectTimeout ?? configuration.connectTimeout)
+        let connection = try openConnection(to: request.url, timeout: request.connectTimeout ?? configuration.connectTimeout)
         return try exchange(request, on: connection, key: key, deadline: deadline ?? .after(seconds: timeout),
                             firstByteDeadline: nil)
     }
 
     /// A GET of `url` with the client's defaults.
-    public func get(_ url: String, headers: HTTPHeaders = [:]) throws -> HTTPResponse {
+    public func get(_ url: String, headers: HTTPHeaders = [:]) throws(HTTPError) -> HTTPResponse {
         try execute(HTTPRequest(url: HTTPURL(url), headers: headers))
     }
 
@@ -99,7 +97,7 @@ public final class HTTPClient {
         idle.removeAll()
     }
 
-    private func connect(to url: HTTPURL, timeout: Double) throws -> Connection {
+    private func openConnection(to url: HTTPURL, timeout: Double) throws(HTTPError) -> Connection {
         var context: TLSContext?
         if url.scheme == .https {
             if tlsContext == nil { tlsContext = try TLSContext(configuration.tls) }
@@ -112,10 +110,10 @@ public final class HTTPClient {
     }
 
     private func exchange(_ request: HTTPRequest, on connection: Connection, key: ConnectionKey,
-                          deadline: Deadline, firstByteDeadline: Deadline?) throws -> HTTPResponse {
+                          deadline: Deadline, firstByteDeadline: Deadline?) throws(HTTPError) -> HTTPResponse {
         var parser = ResponseParser(limits: configuration.limits, isHeadRequest: request.method == "HEAD")
         let parsed: ParsedResponse
-        do {
+        do throws(HTTPError) {
             try connection.send(requestBytes, deadline: deadline)
             parsed = try connection.readResponse(with: &parser, deadline: deadline,
                                                  firstByteDeadline: firstByteDeadline.map { min($0, deadline) })
@@ -133,7 +131,7 @@ public final class HTTPClient {
     }
 
     /// Writes the request into the reused `requestBytes` buffer.
-    private func serialize(_ request: HTTPRequest) throws {
+    private func serialize(_ request: HTTPRequest) throws(HTTPError) {
         guard !request.method.isEmpty, request.method.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
             throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
         }

@@ -49,6 +49,16 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { "\(code.name): \(detail)" }
+
+    /// A failed system call as `.system`, named with its errno (`recv: Connection reset by peer (errno 104)`).
+    init(_ error: SystemError) {
+        self.init(.system, error.description)
+    }
+
+    /// A failed system call on a file, named with it (`open /token: No such file or directory (errno 2)`).
+    init(_ error: SystemError, path: String) {
+        self.init(.system, error.described(as: "\(error.call) \(path)"))
+    }
 }
 
 extension StringProtocol {

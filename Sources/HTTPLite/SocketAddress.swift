@@ -16,7 +16,8 @@ struct SocketAddress: CustomStringConvertible, Sendable {
     static func ipv4(_ text: String, port: Int) -> SocketAddress? {
         var address = sockaddr_in()
         // inet_pton reads a C string: a NUL would end the text early, so every byte is checked first.
-        guard text.utf8.allSatisfy(isIPv4Byte), inet_pton(AF_INET, text, &address.sin_addr) == 1 else { return nil }
+        guard text.utf8.allSatisfy(isIPv4Byte), let binary = System.ipv4Address(text) else { return nil }
+        address.sin_addr = binary
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         var result = SocketAddress(family: AF_INET, description: "\(text):\(port)")
@@ -27,7 +28,8 @@ struct SocketAddress: CustomStringConvertible, Sendable {
     /// The address for a numeric IPv6 text (no brackets), or nil.
     static func ipv6(_ text: String, port: Int) -> SocketAddress? {
         var address = sockaddr_in6()
-        guard text.utf8.allSatisfy(isIPv6Byte), inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return nil }
+        guard text.utf8.allSatisfy(isIPv6Byte), let binary = System.ipv6Address(text) else { return nil }
+        address.sin6_addr = binary
         address.sin6_family = sa_family_t(AF_INET6)
         address.sin6_port = UInt16(port).bigEndian
         var result = SocketAddress(family: AF_INET6, description: "[\(text)]:\(port)")
@@ -55,37 +57,18 @@ struct SocketAddress: CustomStringConvertible, Sendable {
     /// Numeric hosts and `localhost` never consult NSS: a static binary in an
     /// empty image has no NSS modules. Other names go through getaddrinfo(3),
     /// whose waits are bounded by the resolver's own settings (resolv.conf).
-    static func resolve(host: String, port: Int) throws -> [SocketAddress] {
+    static func resolve(host: String, port: Int) throws(HTTPError) -> [SocketAddress] {
         if let address = ipv4(host, port: port) ?? ipv6(host, port: port) {
             return [address]
         }
         if host == "localhost" || host.hasSuffix(".localhost") {
             return [ipv4("127.0.0.1", port: port)!, ipv6("::1", port: port)!]
         }
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &list)
-        guard status == 0 else {
-            throw HTTPError(.resolve, "cannot resolve \(host): \(String(cString: gai_strerror(status)))")
-        }
-        defer { freeaddrinfo(list) }
-        var addresses: [SocketAddress] = []
-        var entry = list
-        while let info = entry?.pointee {
-            if let raw = info.ai_addr, info.ai_family == AF_INET || info.ai_family == AF_INET6 {
-                var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                let source = info.ai_family == AF_INET
-                    ? UnsafeRawPointer(raw).advanced(by: MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!)
-                    : UnsafeRawPointer(raw).advanced(by: MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!)
-                inet_ntop(info.ai_family, source, &text, socklen_t(text.count))
-                let numeric = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-                if let address = info.ai_family == AF_INET ? ipv4(numeric, port: port) : ipv6(numeric, port: port) {
-                    addresses.append(address)
-                }
-            }
-            entry = info.ai_next
+        let addresses: [SocketAddress]
+        do {
+            addresses = try System.getaddrinfo(host: host, port: port)
+        } catch {
+            throw HTTPError(.resolve, "cannot resolve \(host): \(error.reason)")
         }
         guard !addresses.isEmpty else { throw HTTPError(.resolve, "\(host) has no IPv4 or IPv6 address") }
         return addresses

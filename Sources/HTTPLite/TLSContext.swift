@@ -7,7 +7,7 @@ final class TLSContext {
     /// `TLSConfiguration.serverName`: what the sessions verify and send as SNI instead of the URL's host.
     let serverName: String?
 
-    init(_ configuration: TLSConfiguration) throws {
+    init(_ configuration: TLSConfiguration) throws(HTTPError) {
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             throw HTTPError(.tlsConfiguration, "SSL_CTX_new: \(openSSLErrorReason())")
         }
@@ -51,7 +51,7 @@ final class TLSContext {
         SSL_CTX_free(pointer)
     }
 
-    private func useClientIdentity(_ configuration: TLSConfiguration) throws {
+    private func useClientIdentity(_ configuration: TLSConfiguration) throws(HTTPError) {
         switch (configuration.certificate, configuration.privateKey) {
         case (.none, .none):
             return
@@ -110,8 +110,8 @@ func requireOpenSSL(_ succeeded: Bool, _ code: HTTPError.Code, _ what: @autoclos
 }
 
 /// Every certificate in a PEM text; the caller frees them.
-private func readCertificates(_ pem: [UInt8], what: String) throws -> [OpaquePointer] {
-    let certificates = try withMemoryBIO(pem) { bio in
+private func readCertificates(_ pem: [UInt8], what: String) throws(HTTPError) -> [OpaquePointer] {
+    let certificates = try withMemoryBIO(pem) { (bio) -> [OpaquePointer] in
         var found: [OpaquePointer] = []
         while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) {
             found.append(certificate)
@@ -126,14 +126,16 @@ private func readCertificates(_ pem: [UInt8], what: String) throws -> [OpaquePoi
     return certificates
 }
 
-private func withMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) throws -> T) throws -> T {
+private func withMemoryBIO<T>(_ bytes: [UInt8], _ body: (OpaquePointer) -> T) throws(HTTPError) -> T {
     try bytes.withUnsafeBytes { raw in
-        guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
-            throw HTTPError(.tlsConfiguration, "BIO_new_mem_buf: \(openSSLErrorReason())")
+        Result { () throws(HTTPError) -> T in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
+                throw HTTPError(.tlsConfiguration, "BIO_new_mem_buf: \(openSSLErrorReason())")
+            }
+            defer { BIO_free(bio) }
+            return body(bio)
         }
-        defer { BIO_free(bio) }
-        return try body(bio)
-    }
+    }.get()
 }
 
 /// The reason of the oldest error in OpenSSL's queue, which it then empties.

@@ -9,7 +9,7 @@ final class TLSSession {
     private let verifiesPeer: Bool
 
     /// Creates the session and completes the handshake with `host` before `deadline`.
-    init(context: TLSContext, socket: Socket, host: String, hostIsIP: Bool, deadline: Deadline) throws {
+    init(context: TLSContext, socket: Socket, host: String, hostIsIP: Bool, deadline: Deadline) throws(HTTPError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.pointer) else {
             throw HTTPError(.tls, "SSL_new: \(openSSLErrorReason())")
@@ -50,7 +50,7 @@ final class TLSSession {
         try requireOpenSSL(succeeded, .tls, "cannot set up the TLS session: \(call) failed")
     }
 
-    private func handshake(deadline: Deadline) throws {
+    private func handshake(deadline: Deadline) throws(HTTPError) {
         while true {
             ERR_clear_error()
             let result = SSL_connect(ssl)
@@ -89,7 +89,7 @@ final class TLSSession {
     }
 
     /// Reads decrypted bytes into `buffer`: the count, 0 at end of stream, nil when nothing is ready.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int? {
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int? {
         ERR_clear_error()
         let count = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
         if count > 0 { return Int(count) }
@@ -115,7 +115,7 @@ final class TLSSession {
     var hasBufferedBytes: Bool { SSL_has_pending(ssl) != 0 }
 
     /// Encrypts and writes all of `bytes` before `deadline`.
-    func send(_ bytes: ArraySlice<UInt8>, deadline: Deadline) throws {
+    func send(_ bytes: ArraySlice<UInt8>, deadline: Deadline) throws(HTTPError) {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
             ERR_clear_error()

@@ -1,4 +1,3 @@
-import CSystem
 import Glibc
 import HTTPLite
 
@@ -22,84 +21,80 @@ struct ChildError: Error, CustomStringConvertible {
 /// wait. Output past `outputLimit` bytes also kills it.
 func runChild(_ arguments: [String], environment: [String], timeout: Double, interrupt: Int32 = -1,
               outputLimit: Int = 1 << 20) throws(ChildError) -> ChildResult {
-    var outPipe: [Int32] = [-1, -1]
-    var errPipe: [Int32] = [-1, -1]
-    guard pipe(&outPipe) == 0 else { throw ChildError(description: "pipe: \(String(cString: strerror(errno)))") }
-    guard pipe(&errPipe) == 0 else {
-        let code = errno
-        outPipe.forEach { close($0) }
-        throw ChildError(description: "pipe: \(String(cString: strerror(code)))")
+    let out: (read: Int32, write: Int32)
+    let err: (read: Int32, write: Int32)
+    do {
+        out = try System.pipe()
+    } catch {
+        throw ChildError(description: error.description)
     }
-    // Only the dup2'ed copies may reach the child (pipe2 is not in Swift's Glibc module).
-    for descriptor in outPipe + errPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-    posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-    // Descriptors the watcher inherited without close-on-exec (from its own parent) are
-    // not the plugin's business.
-    let closing = posix_spawn_file_actions_addclosefrom_np(&actions, 3)
-    guard closing == 0 else {  // posix_spawn's calls return the error number rather than set errno
-        (outPipe + errPipe).forEach { close($0) }
-        throw ChildError(description: "posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(closing)))")
+    do {
+        err = try System.pipe()
+    } catch {
+        System.close(out.read)
+        System.close(out.write)
+        throw ChildError(description: error.description)
     }
-    // The watcher blocks SIGTERM/SIGINT (they arrive through a signalfd) and
-    // ignores SIGPIPE; a child inherits both unless told otherwise, and then
-    // could neither be stopped nor notice a closed pipe.
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for signal in [SIGPIPE, SIGTERM, SIGINT] { sigaddset(&defaults, signal) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-    var pid: pid_t = 0
-    let spawned = withCStrings(arguments) { argv in
-        withCStrings(environment) { envp in posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp) }
+    let spawned = Result { () throws(SystemError) -> pid_t in
+        try System.spawn(arguments, environment: environment, standardOutput: out.write, standardError: err.write)
     }
-    close(outPipe[1])
-    close(errPipe[1])
-    guard spawned == 0 else {
-        close(outPipe[0])
-        close(errPipe[0])
-        throw ChildError(description: "\(arguments[0]): \(String(cString: strerror(spawned)))")
+    // The child has its copies; this process keeps only the read ends.
+    System.close(out.write)
+    System.close(err.write)
+    let pid: pid_t
+    switch spawned {
+    case .success(let started):
+        pid = started
+    case .failure(let error):
+        System.close(out.read)
+        System.close(err.read)
+        // posix_spawnp's own failure (ENOENT, EACCES) names the program, as a shell would.
+        throw ChildError(description: error.call == "posix_spawnp" ? "\(arguments[0]): \(error.reason)" : error.description)
     }
     let deadline = monotonicSeconds() + timeout
     let timedOut = "timed out after \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s"
-    let (output, errors, stoppedEarly) = readBoth(outPipe[0], errPipe[0], until: deadline, interrupt: interrupt, limit: outputLimit)
+    let (output, errors, stoppedEarly) = readBoth(out.read, err.read, until: deadline, interrupt: interrupt, limit: outputLimit)
     var stopped = stoppedEarly
-    close(outPipe[0])
-    close(errPipe[0])
+    System.close(out.read)
+    System.close(err.read)
     if stopped == nil && monotonicSeconds() >= deadline { stopped = timedOut }
-    if stopped != nil { kill(pid, SIGKILL) }
-    var status: Int32 = 0
+    if stopped != nil { stopped = killChild(pid, because: stopped) }
     // The pipes may close before the child exits (or be handed to its own
     // children), so the wait for its exit is bounded by the deadline too.
     while true {
-        let waited = waitpid(pid, &status, WNOHANG)
-        if waited == pid { break }
-        if waited < 0 && errno != EINTR { break }
-        if waited == 0 && stopped == nil && monotonicSeconds() >= deadline {
-            stopped = timedOut
-            kill(pid, SIGKILL)
+        let end: (signal: Int32, exitStatus: Int32)?
+        do {
+            end = try System.waitpid(pid)
+        } catch {
+            // ECHILD (SIGCHLD ignored, so the kernel reaped it): how it ended is unknown.
+            return ChildResult(failure: stopped ?? "cannot learn how it ended: \(error)",
+                               standardOutput: output, standardError: errors)
         }
-        _ = poll(nil, 0, 5)
-    }
-    if stopped == nil {
-        if status & 0x7F != 0 {
-            stopped = "killed by signal \(status & 0x7F)"
-        } else if (status >> 8) & 0xFF != 0 {
-            stopped = "exit status \((status >> 8) & 0xFF)"
+        guard let end else {
+            if stopped == nil && monotonicSeconds() >= deadline {
+                stopped = killChild(pid, because: timedOut)
+            }
+            System.sleep(milliseconds: 5)
+            continue
         }
+        if stopped == nil && end.signal != 0 {
+            stopped = "killed by signal \(end.signal)"
+        } else if stopped == nil && end.exitStatus != 0 {
+            stopped = "exit status \(end.exitStatus)"
+        }
+        return ChildResult(failure: stopped, standardOutput: output, standardError: errors)
     }
-    return ChildResult(failure: stopped, standardOutput: output, standardError: errors)
+}
+
+/// Kills the child; the reason it was stopped, with the kill's failure if it had one.
+private func killChild(_ pid: pid_t, because reason: String?) -> String? {
+    do {
+        try System.kill(pid, SIGKILL)
+        return reason
+    } catch {
+        // Unreaped, the child still has its pid, so this is not expected; say so rather than hang quietly.
+        return "\(reason ?? "stopped"); \(error)"
+    }
 }
 
 /// Reads both pipes until both close, `deadline` passes, `interrupt` is readable or
@@ -115,39 +110,34 @@ private func readBoth(_ out: Int32, _ err: Int32, until deadline: Double, interr
         var entries = [pollfd(fd: open[0] ? out : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: open[1] ? err : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0)]
-        let ready = poll(&entries, 3, Int32(min((remaining * 1000).rounded(.up), 60_000)))
-        if ready < 0 && errno != EINTR { return (collected[0], collected[1], "poll: \(String(cString: strerror(errno)))") }
+        let timeout = Int32(min((remaining * 1000).rounded(.up), 60_000))
+        let polled = entries.withUnsafeMutableBufferPointer { list in
+            Result { () throws(SystemError) -> Int in try System.poll(list, timeout: timeout) }
+        }
+        if case .failure(let error) = polled { return (collected[0], collected[1], error.description) }
         if entries[2].revents != 0 { return (collected[0], collected[1], "interrupted") }
         for which in 0..<2 where open[which] && entries[which].revents != 0 {
-            let count = buffer.withUnsafeMutableBytes { read(which == 0 ? out : err, $0.baseAddress, $0.count) }
-            if count > 0 {
+            let descriptor = which == 0 ? out : err
+            let read = buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemError) -> Int? in try System.read(descriptor, into: raw) }
+            }
+            switch read {
+            case .success(let count?) where count > 0:
                 collected[which] += buffer[0..<count]
                 if collected[which].count > limit {
                     return (collected[0], collected[1], "wrote more than \(limit) bytes")
                 }
-            } else if count == 0 || errno != EINTR {
-                open[which] = false
+            case .success(nil):
+                break  // a blocking pipe never says "would block"; poll again
+            case .success, .failure:
+                open[which] = false  // end of file, or a read error that ends this pipe
             }
         }
     }
     return (collected[0], collected[1], nil)
 }
 
-/// Calls `body` with a NULL-terminated array of C copies of `strings`, freed afterwards.
-private func withCStrings<T>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> T) -> T {
-    var pointers = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { pointers.forEach { free($0) } }
-    return body(pointers)
-}
-
 /// The watcher's own environment as "NAME=value" entries, for a child to inherit.
 func processEnvironment() -> [String] {
-    var entries: [String] = []
-    var cursor = environ
-    while let entry = cursor.pointee {
-        entries.append(String(cString: entry))
-        cursor += 1
-    }
-    return entries
+    System.environment()
 }

@@ -1,4 +1,3 @@
-import Glibc
 import HTTPLite
 
 /// A kubeconfig user's `exec` credential plugin (client.authentication.k8s.io
@@ -163,17 +162,8 @@ func parseRFC3339(_ text: String) -> Int? {
     } else {
         return nil
     }
-    var parts = tm()
-    parts.tm_year = Int32(year - 1900)
-    parts.tm_mon = Int32(month - 1)
-    parts.tm_mday = Int32(day)
-    parts.tm_hour = Int32(hour)
-    parts.tm_min = Int32(minute)
-    parts.tm_sec = Int32(second)
-    var seconds = timegm(&parts)
+    let seconds = System.secondsSinceEpoch((year, month, day, hour, minute, second))
     // timegm quietly rolls 31 April into 1 May; a date that moved did not exist.
-    var check = tm()
-    gmtime_r(&seconds, &check)
-    guard check.tm_mday == Int32(day) || second == 60 else { return nil }
-    return Int(seconds) - offset
+    guard System.utcTime(seconds).day == day || second == 60 else { return nil }
+    return seconds - offset
 }

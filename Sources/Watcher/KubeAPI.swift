@@ -93,20 +93,20 @@ final class KubeAPI {
     }
 
     func getPod(namespace: String, name: String, label: String) throws(APIFailure) -> PodInfo {
-        let response = try send("GET", podPath(namespace, name), body: nil, contentType: nil)
+        let response = try self.send("GET", podPath(namespace, name), body: nil, contentType: nil)
         return try podInfo(response, label: label)
     }
 
     /// Sets only the label, with a JSON merge patch: never a PUT of the whole pod.
     func patchLabel(namespace: String, name: String, label: String, value: String) throws(APIFailure) -> PodInfo {
         let patch: JSON = ["metadata": ["labels": .object([(label, .string(value))])]]
-        let response = try send("PATCH", podPath(namespace, name), body: patch.serializedBytes(),
+        let response = try self.send("PATCH", podPath(namespace, name), body: patch.serializedBytes(),
                                 contentType: "application/merge-patch+json")
         return try podInfo(response, label: label)
     }
 
     func createEvent(namespace: String, event: JSON) throws(APIFailure) {
-        _ = try send("POST", "/api/v1/namespaces/\(namespace)/events", body: event.serializedBytes(),
+        _ = try self.send("POST", "/api/v1/namespaces/\(namespace)/events", body: event.serializedBytes(),
                      contentType: "application/json")
     }
 
@@ -145,14 +145,7 @@ final class KubeAPI {
                 throw APIFailure(.outOfTime, reason: "timeout", message: "no time left to \(method) \(path)")
             }
         }
-        let token: String?
-        do {
-            token = try currentToken(forceReload: freshToken)
-        } catch let error as KubeconfigError {
-            throw APIFailure(.credentials, reason: "ExecPluginFailed", message: error.message)
-        } catch {
-            throw APIFailure(.credentials, reason: "credentials", message: "\(error)")
-        }
+        let token = try currentToken(forceReload: freshToken)
         if let token { headers.add("Authorization", "Bearer \(token)") }
         do {
             let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
@@ -160,21 +153,24 @@ final class KubeAPI {
             // Event with a fixed name (a repeat is answered 409 AlreadyExists, counted as recorded).
             return try client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body,
                                                   timeout: wait, connectTimeout: wait / 2, isIdempotent: true))
-        } catch let error as HTTPError {
-            throw APIFailure(.transport(error.code), reason: error.code.name, message: error.detail)
         } catch {
-            throw APIFailure(.transport(.system), reason: "unknown", message: "\(error)")
+            throw APIFailure(.transport(error.code), reason: error.code.name, message: error.detail)
         }
     }
 
-    private func currentToken(forceReload: Bool) throws -> String? {
+    /// The bearer token to send, if any; a token file or plugin that fails is a `.credentials` failure.
+    private func currentToken(forceReload: Bool) throws(APIFailure) -> String? {
         switch endpoint.token {
         case .none:
             return nil
         case .fixed(let value):
             return value
         case .file(let path):
-            return try tokenFile.token(at: path, now: clock(), forceReload: forceReload)
+            do {
+                return try tokenFile.token(at: path, now: clock(), forceReload: forceReload)
+            } catch {
+                throw APIFailure(.credentials, reason: "credentials", message: "\(error)")
+            }
         case .exec(let plugin, let first):
             let current = credential ?? first
             // client-go runs the plugin again at the expiry and after a 401.
@@ -184,7 +180,12 @@ final class KubeAPI {
             }
             // While stopping, the plugin gets no more time than the request would.
             let limit = deadline.map { max(0.01, min(ExecPlugin.timeout, $0 - clock())) } ?? ExecPlugin.timeout
-            let fresh = try plugin.run(interrupt: interrupt, timeout: limit)
+            let fresh: ExecCredential
+            do {
+                fresh = try plugin.run(interrupt: interrupt, timeout: limit)
+            } catch {
+                throw APIFailure(.credentials, reason: "ExecPluginFailed", message: error.message)
+            }
             useClientCertificate(of: fresh, replacing: current)
             credential = fresh
             return fresh.token
@@ -219,7 +220,7 @@ struct TokenFile {
     private var readAt = 0.0
 
     /// The token, from the file when never read, when `reloadInterval` has passed, or when forced.
-    mutating func token(at path: String, now: Double, forceReload: Bool) throws -> String {
+    mutating func token(at path: String, now: Double, forceReload: Bool) throws(HTTPError) -> String {
         if let token, !forceReload, now - readAt < Self.reloadInterval { return token }
         let fresh = String(decoding: try readLocalFile(path, limit: 64 * 1024), as: UTF8.self).trimmingWhitespace()
         token = fresh

@@ -10,11 +10,7 @@ struct EndpointIO {
     static let fileLimit = 4 << 20
 
     static func readLocal(_ path: String) -> Result<[UInt8], HTTPError> {
-        Result { () throws(HTTPError) -> [UInt8] in
-            do { return try readLocalFile(path, limit: fileLimit) } catch let error as HTTPError { throw error } catch {
-                throw HTTPError(.system, "\(path): \(error)")
-            }
-        }
+        Result { () throws(HTTPError) -> [UInt8] in try readLocalFile(path, limit: fileLimit) }
     }
 }
 

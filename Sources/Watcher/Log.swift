@@ -1,4 +1,3 @@
-import Glibc
 import HTTPLite
 
 /// One line per event on standard error, as `logfmt` (`TIMESTAMP LEVEL message key=value ...`)
@@ -47,36 +46,25 @@ struct Log {
     var format = Format.logfmt
 
     func debug(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        write(LogLine(.debug, message, fields))
+        self.write(LogLine(.debug, message, fields))
     }
 
     func info(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {
-        write(LogLine(.info, message, fields))
+        self.write(LogLine(.info, message, fields))
     }
 
     /// `hint`, when given, is the last field: what the user can do about it.
     func warning(_ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
-        write(LogLine(.warning, message, fields, hint: hint))
+        self.write(LogLine(.warning, message, fields, hint: hint))
     }
 
     func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:], hint: String? = nil) {
-        write(LogLine(.error, message, fields, hint: hint))
+        self.write(LogLine(.error, message, fields, hint: hint))
     }
 
     func write(_ line: LogLine) {
         guard line.level >= self.level else { return }
-        var bytes = Array(Log.line(line.level, line.message, line.fields, at: WallClock.now(), format: format).utf8)
-        bytes.withUnsafeMutableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
-                if written <= 0 {
-                    if written < 0 && errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        System.writeToStandardError(Log.line(line.level, line.message, line.fields, at: WallClock.now(), format: format))
     }
 
     /// One whole line, newline included.
@@ -140,9 +128,8 @@ struct WallClock {
     let nanoseconds: Int
 
     static func now() -> WallClock {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return WallClock(seconds: time.tv_sec, nanoseconds: time.tv_nsec)
+        let now = System.wallClock()
+        return WallClock(seconds: now.seconds, nanoseconds: now.nanoseconds)
     }
 
     /// RFC 3339 in UTC with second precision, as Kubernetes writes `firstTimestamp`.
@@ -158,11 +145,9 @@ struct WallClock {
     }
 
     private var secondsText: String {
-        var time = time_t(seconds)
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        let time = System.utcTime(seconds)
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(time.year)-\(two(time.month))-\(two(time.day))T\(two(time.hour)):\(two(time.minute)):\(two(time.second))"
     }
 
     /// Nanoseconds since the epoch in hex, the usual suffix of an Event's name.

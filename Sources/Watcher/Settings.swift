@@ -121,7 +121,7 @@ extension Settings {
         var settings = Settings()
         for setting in table {
             setting.storeDefault(&settings)
-            read(setting, flags: flagValues, environment: environment, into: &settings, errors: &errors)
+            apply(setting, flags: flagValues, environment: environment, into: &settings, errors: &errors)
         }
         if settings.verbose { settings.logLevel = .debug }
         return errors.isEmpty ? .success(.run(settings)) : .failure(SettingErrors(errors: errors))
@@ -130,8 +130,8 @@ extension Settings {
     /// Stores the value given for `setting`, if any: a flag under any of its names beats a
     /// variable under any of its names, an empty variable is unset, two names given at the
     /// same level must agree.
-    private static func read(_ setting: Setting, flags: [String: (value: String, flag: String)],
-                             environment: [String: String], into settings: inout Settings, errors: inout [SettingError]) {
+    private static func apply(_ setting: Setting, flags: [String: (value: String, flag: String)],
+                              environment: [String: String], into settings: inout Settings, errors: inout [SettingError]) {
         var given = setting.names.compactMap { name in flags[name.env].map { (text: $0.value, source: $0.flag) } }
         if given.isEmpty {
             given = setting.names.compactMap { name in

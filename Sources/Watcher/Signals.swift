@@ -1,5 +1,5 @@
-import CSystem
 import Glibc
+import HTTPLite
 
 /// SIGTERM and SIGINT delivered as a readable descriptor (signalfd) instead of
 /// to a handler, so no work happens in signal context and every wait in the
@@ -9,13 +9,13 @@ final class SignalWatcher {
     let descriptor: Int32
 
     init() {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGTERM)
-        sigaddset(&signals, SIGINT)
-        sigprocmask(SIG_BLOCK, &signals, nil)
-        descriptor = signalfd(-1, &signals, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
-        precondition(descriptor >= 0, "signalfd failed: errno \(errno)")
+        do {
+            try System.blockSignals([SIGTERM, SIGINT])
+            descriptor = try System.signalfd([SIGTERM, SIGINT])
+        } catch {
+            // Only a process out of descriptors or memory gets here, before any work.
+            preconditionFailure("cannot watch for signals: \(error)")
+        }
     }
 
     /// Waits until `deadline` (monotonic seconds) or a signal; the signal's name, or nil at the deadline.
@@ -23,8 +23,10 @@ final class SignalWatcher {
         while true {
             let remaining = deadline - now()
             var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let timeout = Int32(min(max(remaining, 0) * 1000, 3_600_000).rounded(.up))
             // Only a readable descriptor is worth a read: a check costs no idle syscalls.
-            let ready = poll(&entry, 1, Int32(min(max(remaining, 0) * 1000, 3_600_000).rounded(.up)))
+            // A failed poll (for one valid descriptor only ENOMEM) counts as nothing ready.
+            let ready = withUnsafeMutablePointer(to: &entry) { try? System.poll(.init(start: $0, count: 1), timeout: timeout) } ?? 0
             if ready > 0, let name = take() { return name }
             if remaining <= 0 || (ready == 0 && now() >= deadline) { return nil }
         }
@@ -32,9 +34,8 @@ final class SignalWatcher {
 
     /// Reads one pending signal, if any, so the descriptor stops being readable.
     func take() -> String? {
-        var info = signalfd_siginfo()
-        let count = withUnsafeMutableBytes(of: &info) { read(descriptor, $0.baseAddress, $0.count) }
-        guard count == MemoryLayout<signalfd_siginfo>.size else { return nil }
-        return info.ssi_signo == UInt32(SIGINT) ? "SIGINT" : "SIGTERM"
+        // Nothing pending is nil; a signalfd read has no other failure for a valid descriptor.
+        guard let signal = try? System.readSignal(descriptor) else { return nil }
+        return signal == SIGINT ? "SIGINT" : "SIGTERM"
     }
 }

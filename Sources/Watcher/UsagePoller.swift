@@ -34,10 +34,8 @@ final class UsagePoller {
         let response: HTTPResponse
         do {
             response = try client.execute(request)
-        } catch let error as HTTPError {
-            return .failure(UsageFailure(description: error.description, interrupted: error.code == .interrupted))
         } catch {
-            return .failure(UsageFailure(description: "\(error)"))
+            return .failure(UsageFailure(description: error.description, interrupted: error.code == .interrupted))
         }
         guard response.status == 200 else {
             return .failure(UsageFailure(description: "the Usage API answered HTTP \(response.status)", status: response.status))

@@ -1,12 +1,10 @@
 import CBuildStamp
-import Glibc
 import HTTPLite
 
 let watcherVersion = "0.1.0"
 
 func printToStandardError(_ text: String) {
-    var bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    System.writeToStandardError(text + "\n")
 }
 
 /// `--version`: what was built, from what, with what (scripts/build-static.sh stamps the build lines).
@@ -37,7 +35,7 @@ func main() -> Int32 {
         settings = parsed
     }
     let endpoint: APIEndpoint
-    switch APIEndpoint.resolve(environment: environment, fileExists: { access($0, R_OK) == 0 }) {
+    switch APIEndpoint.resolve(environment: environment, fileExists: System.isReadable) {
     case .failure(let failure):
         failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
         return 2
@@ -66,4 +64,4 @@ func main() -> Int32 {
     return controller.run()
 }
 
-exit(main())
+System.exit(main())

@@ -1,4 +1,3 @@
-import Glibc
 import HTTPLite
 
 /// `httplite bench MODE N URL [CA-FILE]`: N GETs parsing `memory.percent`, then one
@@ -35,10 +34,7 @@ func runBench(_ arguments: [String]) {
     } catch {
         fail("\(error)", status: 1)
     }
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6
-        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
-    print("client=httplite mode=\(mode) n=\(count) cpu_us=\(Int(cpu)) maxrss_kb=\(usage.ru_maxrss) first_response_ms=\(firstResponse * 1000) checksum=\(sum)")
+    let usage = System.resourceUsage()
+    print("client=httplite mode=\(mode) n=\(count) cpu_us=\(usage.cpuMicroseconds) maxrss_kb=\(usage.maxResidentKilobytes) first_response_ms=\(firstResponse * 1000) checksum=\(sum)")
 }
 

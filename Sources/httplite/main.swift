@@ -1,4 +1,3 @@
-import Glibc
 import HTTPLite
 
 // `httplite get URL [options]`: HTTPLite on the command line, for the
@@ -14,13 +13,12 @@ let usage = """
     """
 
 func writeToStandardError(_ text: String) {
-    var bytes = Array(text.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    System.writeToStandardError(text)
 }
 
 func fail(_ message: String, status: Int32 = 2) -> Never {
     writeToStandardError("httplite: \(message)\n\(usage)\n")
-    exit(status)
+    System.exit(status)
 }
 
 func readFile(_ path: String) -> [UInt8] {
@@ -114,11 +112,8 @@ func runGet(_ arguments: [String]) {
             ])
             print(line.serialized())
         }
-    } catch let error as HTTPError {
-        print(JSON.object([("error", .string(error.code.name)), ("detail", .string(error.detail))]).serialized())
-        exit(1)
     } catch {
-        print(JSON.object([("error", .string("unknown")), ("detail", .string("\(error)"))]).serialized())
-        exit(1)
+        print(JSON.object([("error", .string(error.code.name)), ("detail", .string(error.detail))]).serialized())
+        System.exit(1)
     }
 }
