@@ -1,5 +1,3 @@
-import HTTPLite
-
 /// The kubeconfig connections: `KUBE_CONNECTION=kubeconfig`, `=environment`, and
 /// the fallback outside a pod when no `KUBE_CONNECTION` is given.
 extension APIEndpoint {

@@ -1,5 +1,6 @@
 import Glibc
 import HTTPLite
+import JSON
 
 /// A kubeconfig user's `exec` credential plugin (client.authentication.k8s.io
 /// v1 or v1beta1), run the way client-go runs it.

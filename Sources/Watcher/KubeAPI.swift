@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 /// What the watcher needs to know of its pod.
 struct PodInfo: Equatable {

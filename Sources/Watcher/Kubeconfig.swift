@@ -1,4 +1,4 @@
-import HTTPLite
+import JSON
 
 /// A problem with a kubeconfig: one line that names the file and the entry.
 struct KubeconfigError: Error, Equatable, CustomStringConvertible {
@@ -52,10 +52,10 @@ struct Kubeconfig: Equatable {
     static func parse(_ bytes: [UInt8], file: String) throws(KubeconfigError) -> Kubeconfig {
         let root: JSON
         let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-        do {
-            root = first == UInt8(ascii: "{") ? try JSON.parse(bytes) : try YAML.parse(bytes)
-        } catch {
-            throw KubeconfigError(message: "\(file): \(error)")
+        if first == UInt8(ascii: "{") {
+            do throws(JSONError) { root = try JSON.parse(bytes) } catch { throw KubeconfigError(message: "\(file): \(error)") }
+        } else {
+            do throws(YAMLError) { root = try YAML.parse(bytes) } catch { throw KubeconfigError(message: "\(file): \(error)") }
         }
         var config = Kubeconfig(files: [file])
         guard !root.isNull else { return config }

@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 /// How endpoint resolution reaches files and exec plugins; unit tests replace it.
 struct EndpointIO {

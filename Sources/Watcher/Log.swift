@@ -1,5 +1,6 @@
 import Glibc
 import HTTPLite
+import JSON
 
 /// One line per event on standard error, as `logfmt` (`TIMESTAMP LEVEL message key=value ...`)
 /// or `json` (one object per line: `time`, `level`, `msg`, then the fields as strings).

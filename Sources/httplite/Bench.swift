@@ -1,5 +1,6 @@
 import Glibc
 import HTTPLite
+import JSON
 
 /// `httplite bench MODE N URL [CA-FILE]`: N GETs parsing `memory.percent`, then one
 /// result line with CPU time and peak RSS, for scripts/bench.sh.

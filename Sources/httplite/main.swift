@@ -1,5 +1,6 @@
 import Glibc
 import HTTPLite
+import JSON
 
 // `httplite get URL [options]`: HTTPLite on the command line, for the
 // integration tests and the benchmarks. One JSON line per response.
