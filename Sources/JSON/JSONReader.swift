@@ -174,7 +174,7 @@ struct JSONReader {
 
     private func checkDepth(_ depth: Int) throws(JSONError) {
         guard depth <= self.maxDepth else {
-            throw self.error("arrays and objects nest deeper than \(self.maxDepth)", at: self.index, kind: .tooDeep)
+            throw self.error(.tooDeep(limit: self.maxDepth), at: self.index)
         }
     }
 
@@ -234,8 +234,13 @@ struct JSONReader {
         return "byte 0x\(hex(byte))"
     }
 
-    /// Returns a `JSONError` saying `what` happened at absolute index `position`.
-    func error(_ what: String, at position: Int, kind: JSONError.Kind = .syntax) -> JSONError {
-        JSONError(kind, what, offset: position - self.bytes.startIndex)
+    /// Returns a `.syntax` error saying `what` is wrong at absolute index `position`.
+    func error(_ what: String, at position: Int) -> JSONError {
+        self.error(.syntax(what), at: position)
+    }
+
+    /// Returns an error of `kind` at absolute index `position`.
+    func error(_ kind: JSONError.Kind, at position: Int) -> JSONError {
+        JSONError(kind: kind, offset: position - self.bytes.startIndex)
     }
 }

@@ -78,7 +78,7 @@ extension JSONReader {
         // bytes fit in a small String, so most of these do not allocate either.
         let text = String(decoding: self.bytes[start..<self.index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
-            throw self.error("number is too large for a Double (beyond ±1.8e308)", at: start, kind: .numberTooLarge)
+            throw self.error(.numberTooLarge, at: start)
         }
         return value
     }

@@ -76,7 +76,7 @@ extension JSONReader {
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; second = 0x80...0x8F
         default:
-            throw self.error("invalid UTF-8: byte 0x\(hex(lead)) cannot start a character", at: self.index, kind: .invalidUTF8)
+            throw self.error(.invalidUTF8("invalid UTF-8: byte 0x\(hex(lead)) cannot start a character"), at: self.index)
         }
         var valid = self.index + length <= self.bytes.endIndex && second.contains(self.bytes[self.index + 1])
         var offset = 2
@@ -85,7 +85,7 @@ extension JSONReader {
             offset += 1
         }
         guard valid else {
-            throw self.error("invalid UTF-8: a broken sequence starts with byte 0x\(hex(lead))", at: self.index, kind: .invalidUTF8)
+            throw self.error(.invalidUTF8("invalid UTF-8: a broken sequence starts with byte 0x\(hex(lead))"), at: self.index)
         }
         return length
     }
@@ -124,12 +124,12 @@ extension JSONReader {
             // RFC 8259 §7: a character beyond U+FFFF is written as a UTF-16 surrogate pair.
             let lowEscape = self.index
             guard self.bytes[lowEscape...].starts(with: [UInt8(ascii: "\\"), UInt8(ascii: "u")]) else {
-                throw self.error("lone surrogate \\u\(hex4(unit)): its low half must follow", at: escape, kind: .loneSurrogate)
+                throw self.error(.loneSurrogate("lone surrogate \\u\(hex4(unit)): its low half must follow"), at: escape)
             }
             self.index += 2
             let low = try self.readHexDigits(lowEscape)
             guard (0xDC00...0xDFFF).contains(low) else {
-                throw self.error("lone surrogate \\u\(hex4(unit)): followed by \\u\(hex4(low)), not a low half", at: escape, kind: .loneSurrogate)
+                throw self.error(.loneSurrogate("lone surrogate \\u\(hex4(unit)): followed by \\u\(hex4(low)), not a low half"), at: escape)
             }
             let value = 0x10000 + (UInt32(unit - 0xD800) << 10) + UInt32(low - 0xDC00)
             guard let scalar = Unicode.Scalar(value) else {
@@ -137,7 +137,7 @@ extension JSONReader {
             }
             return scalar
         case 0xDC00...0xDFFF:
-            throw self.error("lone surrogate \\u\(hex4(unit)): a low half without a high half", at: escape, kind: .loneSurrogate)
+            throw self.error(.loneSurrogate("lone surrogate \\u\(hex4(unit)): a low half without a high half"), at: escape)
         default:
             guard let scalar = Unicode.Scalar(unit) else {
                 preconditionFailure("non-surrogate \(unit) is not a scalar")

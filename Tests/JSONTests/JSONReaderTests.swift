@@ -1,17 +1,32 @@
 import XCTest
 @testable import JSON
 
+/// The cases of `JSONError.Kind` without their text, to compare in assertions.
+private enum Fault: Equatable {
+    case syntax, invalidUTF8, loneSurrogate, tooDeep, numberTooLarge
+
+    init(_ error: JSONError) {
+        switch error.kind {
+        case .syntax: self = .syntax
+        case .invalidUTF8: self = .invalidUTF8
+        case .loneSurrogate: self = .loneSurrogate
+        case .tooDeep: self = .tooDeep
+        case .numberTooLarge: self = .numberTooLarge
+        }
+    }
+}
+
 final class JSONReaderTests: XCTestCase {
-    private func rejects(_ text: String, _ kind: JSONError.Kind = .syntax, file: StaticString = #filePath, line: UInt = #line) {
+    private func rejects(_ text: String, _ fault: Fault = .syntax, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try JSON.parse(text), text, file: file, line: line) { error in
-            XCTAssertEqual((error as? JSONError)?.kind, kind, text, file: file, line: line)
+            XCTAssertEqual((error as? JSONError).map(Fault.init), fault, text, file: file, line: line)
         }
     }
 
     /// The error `parse` throws for `bytes`, typed: no cast is needed.
-    private func error(_ bytes: ArraySlice<UInt8>) -> JSONError? {
+    private func error(_ bytes: ArraySlice<UInt8>, maxDepth: Int = JSON.defaultMaxDepth) -> JSONError? {
         do {
-            _ = try JSON.parse(bytes)
+            _ = try JSON.parse(bytes, maxDepth: maxDepth)
             return nil
         } catch {
             return error
@@ -64,10 +79,10 @@ final class JSONReaderTests: XCTestCase {
         rejects("\"tab\there\"")  // raw control character
         rejects("\"unterminated")
         rejects("'single'")
-        XCTAssertEqual(error([0x22, 0xC3, 0x28, 0x22])?.kind, .invalidUTF8, "a broken sequence")
-        XCTAssertEqual(error([0x22, 0xC0, 0xAF, 0x22])?.kind, .invalidUTF8, "overlong UTF-8")
-        XCTAssertEqual(error([0x22, 0xED, 0xA0, 0x80, 0x22])?.kind, .invalidUTF8, "an encoded surrogate")
-        XCTAssertEqual(error([0xEF, 0xBB, 0xBF, 0x31])?.kind, .syntax, "byte-order mark")
+        XCTAssertEqual(error([0x22, 0xC3, 0x28, 0x22]).map(Fault.init), .invalidUTF8, "a broken sequence")
+        XCTAssertEqual(error([0x22, 0xC0, 0xAF, 0x22]).map(Fault.init), .invalidUTF8, "overlong UTF-8")
+        XCTAssertEqual(error([0x22, 0xED, 0xA0, 0x80, 0x22]).map(Fault.init), .invalidUTF8, "an encoded surrogate")
+        XCTAssertEqual(error([0xEF, 0xBB, 0xBF, 0x31]).map(Fault.init), .syntax, "byte-order mark")
     }
 
     func testStructureRules() throws {
@@ -97,11 +112,14 @@ final class JSONReaderTests: XCTestCase {
                        "invalid JSON: expected a value but found 'x' at byte offset 4")
         XCTAssertEqual(error(Array("1e999".utf8)[...])?.description,
                        "invalid JSON: number is too large for a Double (beyond ±1.8e308) at byte offset 0")
+        XCTAssertEqual(error(Array("[[1]]".utf8)[...], maxDepth: 1)?.description,
+                       "invalid JSON: arrays and objects nest deeper than 1 at byte offset 1")
     }
 
     func testOffsetsCountFromTheSlicesFirstByte() {
         let bytes = Array("xx[1, x]".utf8)
         XCTAssertEqual(error(bytes[2...])?.offset, 4)
-        XCTAssertEqual(error(bytes[2...]), error(Array(bytes[2...])[...]), "a slice and its copy fail alike")
+        XCTAssertEqual(error(bytes[2...])?.description, error(Array(bytes[2...])[...])?.description,
+                       "a slice and its copy fail alike")
     }
 }
