@@ -4,54 +4,9 @@ import HTTPLite
 
 let watcherVersion = "0.1.0"
 
-/// Variables read besides the settings' own, for the API server connection.
-let connectionVariables = [
-    "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH", "KUBE_VERIFY_SSL",
-    "KUBE_CERTIFICATE_PATH", "KUBE_KEY_PATH", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT",
-    "SERVICE_ACCOUNT_DIR", "KUBECONFIG_PATH", "KUBECONFIG_CONTEXT", "KUBECONFIG", "HOME",
-]
-
-func readEnvironment() -> [String: String] {
-    var environment: [String: String] = [:]
-    for name in settingSpecs.compactMap(\.env) + connectionVariables {
-        if let value = getenv(name) { environment[name] = String(cString: value) }
-    }
-    return environment
-}
-
 func printToStandardError(_ text: String) {
     var bytes = Array((text + "\n").utf8)
     _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-func helpText() -> String {
-    var text = """
-        network-watcher \(watcherVersion): labels its pod by the Echo Server's memory use.
-
-        usage: network-watcher [network:watch] [flags]
-
-        Settings (flag, then environment variable, then default):
-
-        """
-    for spec in settingSpecs {
-        let flags = spec.flags.joined(separator: ", ") + (spec.isSwitch ? "" : " VALUE")
-        text += "  \(flags)\n      \(spec.env ?? ""): \(spec.help) (default: \(spec.defaultText))\n"
-    }
-    text += """
-
-        API server connection (environment only):
-          KUBE_CONNECTION   cluster (default in a pod), http, token, kubeconfig or environment
-                            (outside a pod without it: KUBECONFIG_PATH, KUBECONFIG, then ~/.kube/config)
-          KUBE_HOST         API server URL for http and token
-          KUBE_BEARER_TOKEN, KUBE_CA_PATH, KUBE_VERIFY_SSL, KUBE_CERTIFICATE_PATH, KUBE_KEY_PATH   for token
-          SERVICE_ACCOUNT_DIR   for cluster (default \(APIEndpoint.defaultServiceAccountDir))
-          KUBECONFIG_PATH   kubeconfig file for kubeconfig (default ~/.kube/config, from HOME)
-          KUBECONFIG        colon-separated kubeconfig files for environment, merged as kubectl does
-          KUBECONFIG_CONTEXT   context for kubeconfig and environment (default: current-context)
-
-          --help (or: network-watcher help), --version
-        """
-    return text
 }
 
 /// `--version`: what was built, from what, with what (scripts/build-static.sh stamps the build lines).
@@ -66,14 +21,14 @@ func versionText() -> String {
 }
 
 func main() -> Int32 {
-    let environment = readEnvironment()
+    let environment = environmentVariables(processEnvironment())
     let settings: Settings
     switch Settings.parse(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) {
     case .failure(let failure):
         failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
         return 2
     case .success(.help):
-        print(helpText())
+        print(helpText(version: watcherVersion))
         return 0
     case .success(.version):
         print(versionText())

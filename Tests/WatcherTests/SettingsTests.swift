@@ -34,6 +34,9 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.usageFailureThreshold, 3)
         XCTAssertEqual(settings.podResyncInterval, 30)
         XCTAssertEqual(settings.startupTimeout, 60)
+        XCTAssertEqual(settings.usageTimeout, 1)
+        XCTAssertEqual(settings.apiTimeout, 5)
+        XCTAssertFalse(settings.verbose)
     }
 
     func testFlagsBeatEnvironmentWhichBeatsDefaults() throws {

@@ -2,6 +2,7 @@
 setting (flag or variable) and the value; --help lists every setting with its
 env name and default; --version; precedence flag, then env, then default.
 """
+import glob
 import os
 import re
 import time
@@ -231,6 +232,18 @@ def test_help_lists_every_setting_its_env_name_and_default(watcher_bin, args):
     for name, default in DEFAULTS.items():
         line = next(line for line in text.splitlines() if re.search(r"\b%s\b" % name, line))
         assert re.search(r"default[^)]*\b%s\b" % re.escape(default), line), (name, line)
+
+
+def test_help_names_every_variable_the_watcher_looks_up(watcher_bin):
+    """The whole environment is read, so any variable the code looks up takes effect; --help must say so."""
+    names = set()
+    for path in glob.glob(os.path.join(REPO, "Sources", "Watcher", "**", "*.swift"), recursive=True):
+        with open(path) as f:
+            names |= set(re.findall(r'\bvalue\("([A-Z][A-Z0-9_]*)"\)', f.read()))
+    assert {"KUBE_HOST", "KUBECONFIG", "SERVICE_ACCOUNT_DIR"} <= names, names  # the search still finds them
+    text = run_watcher(watcher_bin, base_env(), "--help", timeout=10).stdout
+    missing = sorted(name for name in names if not re.search(r"\b%s\b" % name, text))
+    assert missing == [], "--help does not name: %s" % missing
 
 
 def test_help_as_a_command_is_help(watcher_bin):
