@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "network-watcher", targets: ["Watcher"]),
         .executable(name: "httplite", targets: ["httplite"]),
         .library(name: "HTTPLite", targets: ["HTTPLite"]),
+        .library(name: "JSON", targets: ["JSON"]),
     ],
     targets: [
         .systemLibrary(
@@ -28,10 +29,13 @@ let package = Package(
         // The commit, date and compiler scripts/build-static.sh stamps into the binary (-Xcc -D).
         .systemLibrary(name: "CBuildStamp"),
         .target(name: "HTTPLite", dependencies: ["CTLS", "CSystem"], swiftSettings: lean),
-        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "CBuildStamp"], swiftSettings: lean),
+        // RFC 8259 JSON values, reader and writer; depends on nothing.
+        .target(name: "JSON", swiftSettings: lean),
+        .executableTarget(name: "Watcher", dependencies: ["HTTPLite", "JSON", "CBuildStamp"], swiftSettings: lean),
         // A command-line front end to HTTPLite, for the integration tests and benchmarks.
-        .executableTarget(name: "httplite", dependencies: ["HTTPLite"], swiftSettings: lean),
+        .executableTarget(name: "httplite", dependencies: ["HTTPLite", "JSON"], swiftSettings: lean),
         .testTarget(name: "HTTPLiteTests", dependencies: ["HTTPLite"]),
-        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "HTTPLite"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "WatcherTests", dependencies: ["Watcher", "HTTPLite", "JSON"]),
     ]
 )

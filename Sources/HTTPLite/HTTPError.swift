@@ -32,8 +32,6 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
         public static let closedEarly = Code("closedEarly")
         /// A system call failed; `detail` names it and the errno.
         public static let system = Code("system")
-        /// A JSON text was not valid RFC 8259 JSON, or nested too deeply.
-        public static let invalidJSON = Code("invalidJSON")
         /// The client's interrupt descriptor became readable (for example a signal arrived).
         public static let interrupted = Code("interrupted")
         /// The request itself cannot be sent (a header with a line break, a bad method).

@@ -1,4 +1,4 @@
-import HTTPLite
+import JSON
 
 /// The pod an Event is about.
 struct PodReference {

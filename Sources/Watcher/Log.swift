@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 /// One line per event on standard error, as `logfmt` (`TIMESTAMP LEVEL message key=value ...`)
 /// or `json` (one object per line: `time`, `level`, `msg`, then the fields as strings).

@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 /// Why a sample of the Usage API gave no percent.
 struct UsageFailure: Error, CustomStringConvertible {

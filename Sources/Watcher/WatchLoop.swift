@@ -1,4 +1,4 @@
-import HTTPLite
+import JSON
 
 /// The watcher's rules, with no I/O and no clock of its own: when to sample, read the
 /// pod, patch the label, record an Event, back off, log, and stop. The driver

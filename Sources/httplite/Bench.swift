@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 /// `httplite bench MODE N URL [CA-FILE]`: N GETs parsing `memory.percent`, then one
 /// result line with CPU time and peak RSS, for scripts/bench.sh.

@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 // `httplite get URL [options]`: HTTPLite on the command line, for the
 // integration tests and the benchmarks. One JSON line per response.

@@ -3,7 +3,7 @@
 extension JSONReader {
     /// Reads a string whose opening quote is at the index; leaves the index after
     /// the closing quote.
-    mutating func readString() throws(HTTPError) -> String {
+    mutating func readString() throws(JSONError) -> String {
         let opening = self.index
         self.index += 1
         let start = self.index
@@ -26,7 +26,7 @@ extension JSONReader {
     }
 
     /// Finishes a string that has an escape at the index, building its UTF-8 in `scratch`.
-    private mutating func readEscapedString(from start: Int, opening: Int) throws(HTTPError) -> String {
+    private mutating func readEscapedString(from start: Int, opening: Int) throws(JSONError) -> String {
         self.scratch.removeAll(keepingCapacity: true)
         self.scratch.append(contentsOf: self.bytes[start..<self.index])
         while self.index < self.bytes.endIndex {
@@ -48,7 +48,7 @@ extension JSONReader {
     }
 
     /// Returns how many bytes the unescaped character starting with `byte` takes.
-    private func characterLength(_ byte: UInt8) throws(HTTPError) -> Int {
+    private func characterLength(_ byte: UInt8) throws(JSONError) -> Int {
         switch byte {
         case 0x20..<0x80:
             return 1
@@ -63,7 +63,7 @@ extension JSONReader {
     /// Returns the length of the well-formed UTF-8 sequence at the index, which
     /// starts with a byte of 0x80 or more. RFC 3629 §4 rules out overlong forms,
     /// encoded surrogates and anything above U+10FFFF.
-    private func utf8SequenceLength() throws(HTTPError) -> Int {
+    private func utf8SequenceLength() throws(JSONError) -> Int {
         let lead = self.bytes[self.index]
         let length: Int
         var second: ClosedRange<UInt8> = 0x80...0xBF
@@ -76,7 +76,7 @@ extension JSONReader {
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; second = 0x80...0x8F
         default:
-            throw self.error("invalid UTF-8: byte 0x\(hex(lead)) cannot start a character", at: self.index)
+            throw self.error(.invalidUTF8("invalid UTF-8: byte 0x\(hex(lead)) cannot start a character"), at: self.index)
         }
         var valid = self.index + length <= self.bytes.endIndex && second.contains(self.bytes[self.index + 1])
         var offset = 2
@@ -85,13 +85,13 @@ extension JSONReader {
             offset += 1
         }
         guard valid else {
-            throw self.error("invalid UTF-8: a broken sequence starts with byte 0x\(hex(lead))", at: self.index)
+            throw self.error(.invalidUTF8("invalid UTF-8: a broken sequence starts with byte 0x\(hex(lead))"), at: self.index)
         }
         return length
     }
 
     /// Reads the escape at the index into `scratch`.
-    private mutating func readEscape() throws(HTTPError) {
+    private mutating func readEscape() throws(JSONError) {
         let escape = self.index
         guard escape + 1 < self.bytes.endIndex else {
             throw self.error("unterminated escape", at: escape)
@@ -117,19 +117,19 @@ extension JSONReader {
 
     /// Reads the hex digits of a `\\u` escape at `escape` (and of its low surrogate
     /// when it is a high one) and returns the character.
-    private mutating func readUnicodeEscape(_ escape: Int) throws(HTTPError) -> Unicode.Scalar {
+    private mutating func readUnicodeEscape(_ escape: Int) throws(JSONError) -> Unicode.Scalar {
         let unit = try self.readHexDigits(escape)
         switch unit {
         case 0xD800...0xDBFF:
             // RFC 8259 §7: a character beyond U+FFFF is written as a UTF-16 surrogate pair.
             let lowEscape = self.index
             guard self.bytes[lowEscape...].starts(with: [UInt8(ascii: "\\"), UInt8(ascii: "u")]) else {
-                throw self.error("lone surrogate \\u\(hex4(unit)): its low half must follow", at: escape)
+                throw self.error(.loneSurrogate("lone surrogate \\u\(hex4(unit)): its low half must follow"), at: escape)
             }
             self.index += 2
             let low = try self.readHexDigits(lowEscape)
             guard (0xDC00...0xDFFF).contains(low) else {
-                throw self.error("lone surrogate \\u\(hex4(unit)): followed by \\u\(hex4(low)), not a low half", at: escape)
+                throw self.error(.loneSurrogate("lone surrogate \\u\(hex4(unit)): followed by \\u\(hex4(low)), not a low half"), at: escape)
             }
             let value = 0x10000 + (UInt32(unit - 0xD800) << 10) + UInt32(low - 0xDC00)
             guard let scalar = Unicode.Scalar(value) else {
@@ -137,7 +137,7 @@ extension JSONReader {
             }
             return scalar
         case 0xDC00...0xDFFF:
-            throw self.error("lone surrogate \\u\(hex4(unit)): a low half without a high half", at: escape)
+            throw self.error(.loneSurrogate("lone surrogate \\u\(hex4(unit)): a low half without a high half"), at: escape)
         default:
             guard let scalar = Unicode.Scalar(unit) else {
                 preconditionFailure("non-surrogate \(unit) is not a scalar")
@@ -147,7 +147,7 @@ extension JSONReader {
     }
 
     /// Reads the four hex digits after `\\u`, for the escape at `escape`.
-    private mutating func readHexDigits(_ escape: Int) throws(HTTPError) -> UInt16 {
+    private mutating func readHexDigits(_ escape: Int) throws(JSONError) -> UInt16 {
         var unit: UInt16 = 0
         for _ in 0..<4 {
             let digit: UInt8

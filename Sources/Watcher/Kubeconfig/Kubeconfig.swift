@@ -1,42 +1,10 @@
-import HTTPLite
+import JSON
 
 /// A problem with a kubeconfig: one line that names the file and the entry.
 struct KubeconfigError: Error, Equatable, CustomStringConvertible {
     let message: String
 
     var description: String { message }
-}
-
-/// A named cluster, user or context and the file it came from: its relative
-/// paths are relative to that file's folder, as kubectl resolves them.
-struct KubeconfigEntry: Equatable {
-    let kind: String
-    let name: String
-    let fields: JSONObject
-    let file: String
-
-    /// "user \"dev\" in /home/me/.kube/config", for messages.
-    var label: String { "\(kind) \"\(name)\" in \(file)" }
-}
-
-extension KubeconfigEntry {
-    /// The string field `name`; nil when absent, null or empty.
-    func string(_ name: String) throws(KubeconfigError) -> String? {
-        switch fields[name] {
-        case .none, .some(.null): return nil
-        case .some(.string(let value)): return value.isEmpty ? nil : value
-        case .some: throw KubeconfigError(message: "\(label): \(name) is not a string")
-        }
-    }
-
-    /// The boolean field `name`; nil when absent or null.
-    func bool(_ name: String) throws(KubeconfigError) -> Bool? {
-        switch fields[name] {
-        case .none, .some(.null): return nil
-        case .some(.bool(let value)): return value
-        case .some: throw KubeconfigError(message: "\(label): \(name) is not true or false")
-        }
-    }
 }
 
 /// The clusters, users and contexts of one or more kubeconfig files, merged by kubectl's rules.
@@ -52,10 +20,10 @@ struct Kubeconfig: Equatable {
     static func parse(_ bytes: [UInt8], file: String) throws(KubeconfigError) -> Kubeconfig {
         let root: JSON
         let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
-        do {
-            root = first == UInt8(ascii: "{") ? try JSON.parse(bytes) : try YAML.parse(bytes)
-        } catch {
-            throw KubeconfigError(message: "\(file): \(error)")
+        if first == UInt8(ascii: "{") {
+            do throws(JSONError) { root = try JSON.parse(bytes) } catch { throw KubeconfigError(message: "\(file): \(error)") }
+        } else {
+            do throws(YAMLError) { root = try YAML.parse(bytes) } catch { throw KubeconfigError(message: "\(file): \(error)") }
         }
         var config = Kubeconfig(files: [file])
         guard !root.isNull else { return config }

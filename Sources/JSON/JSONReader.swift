@@ -18,22 +18,22 @@ extension JSON {
     /// - Parameter maxDepth: how many arrays and objects may nest; `[[1]]` has depth 2.
     ///   The reader keeps its own stack, so even a huge limit cannot overflow the
     ///   thread's stack, but deep values cost memory and are released recursively.
-    /// - Throws: `HTTPError` with code `.invalidJSON`, whose detail says what was
-    ///   wrong and at which byte offset (counted from the first byte, from 0).
-    public static func parse(_ bytes: ArraySlice<UInt8>, maxDepth: Int = defaultMaxDepth) throws(HTTPError) -> JSON {
+    /// - Throws: `JSONError`, which says what was wrong and at which byte offset
+    ///   (counted from the first byte, from 0).
+    public static func parse(_ bytes: ArraySlice<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSON {
         var reader = JSONReader(bytes, maxDepth: maxDepth)
         return try reader.readDocument()
     }
 
     /// Returns the one JSON value that `bytes` hold; see `parse(_:maxDepth:)` for slices.
-    /// - Throws: `HTTPError` with code `.invalidJSON` and the byte offset of the fault.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(HTTPError) -> JSON {
+    /// - Throws: `JSONError` with the byte offset of the fault.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSON {
         try parse(bytes[...], maxDepth: maxDepth)
     }
 
     /// Returns the one JSON value that `text` holds, reading its UTF-8 encoding.
-    /// - Throws: `HTTPError` with code `.invalidJSON` and the byte offset of the fault.
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(HTTPError) -> JSON {
+    /// - Throws: `JSONError` with the byte offset of the fault.
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSON {
         try parse(Array(text.utf8)[...], maxDepth: maxDepth)
     }
 }
@@ -66,7 +66,7 @@ struct JSONReader {
     }
 
     /// Reads the whole input: one value with optional whitespace around it.
-    mutating func readDocument() throws(HTTPError) -> JSON {
+    mutating func readDocument() throws(JSONError) -> JSON {
         // RFC 8259 §8.1: implementations MUST NOT add a byte-order mark; we do not accept one.
         if self.bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw self.error("a byte-order mark is not allowed", at: self.index)
@@ -80,7 +80,7 @@ struct JSONReader {
     }
 
     /// Reads one value, which may be a nest of arrays and objects.
-    private mutating func readValue() throws(HTTPError) -> JSON {
+    private mutating func readValue() throws(JSONError) -> JSON {
         var stack: [Frame] = []
         while true {
             // Going down: read a scalar, or open a container and go round again for
@@ -159,7 +159,7 @@ struct JSONReader {
     }
 
     /// Reads `"name"` and the `:` after it, leaving the index before the member's value.
-    private mutating func readKey() throws(HTTPError) -> String {
+    private mutating func readKey() throws(JSONError) -> String {
         guard self.peek() == UInt8(ascii: "\"") else {
             throw self.error("expected a member name in double quotes but found \(self.found())", at: self.index)
         }
@@ -172,14 +172,14 @@ struct JSONReader {
         return key
     }
 
-    private func checkDepth(_ depth: Int) throws(HTTPError) {
+    private func checkDepth(_ depth: Int) throws(JSONError) {
         guard depth <= self.maxDepth else {
-            throw self.error("arrays and objects nest deeper than \(self.maxDepth)", at: self.index)
+            throw self.error(.tooDeep(limit: self.maxDepth), at: self.index)
         }
     }
 
     /// Reads a string, number or literal starting with `byte`.
-    private mutating func readScalar(_ byte: UInt8) throws(HTTPError) -> JSON {
+    private mutating func readScalar(_ byte: UInt8) throws(JSONError) -> JSON {
         switch byte {
         case UInt8(ascii: "\""):
             return .string(try self.readString())
@@ -199,7 +199,7 @@ struct JSONReader {
         }
     }
 
-    private mutating func readLiteral(_ literal: String) throws(HTTPError) {
+    private mutating func readLiteral(_ literal: String) throws(JSONError) {
         guard self.bytes[self.index...].starts(with: literal.utf8) else {
             throw self.error("expected '\(literal)'", at: self.index)
         }
@@ -234,8 +234,13 @@ struct JSONReader {
         return "byte 0x\(hex(byte))"
     }
 
-    /// Returns an `.invalidJSON` error saying `what` happened at absolute index `position`.
-    func error(_ what: String, at position: Int) -> HTTPError {
-        HTTPError(.invalidJSON, "\(what) at byte offset \(position - self.bytes.startIndex)")
+    /// Returns a `.syntax` error saying `what` is wrong at absolute index `position`.
+    func error(_ what: String, at position: Int) -> JSONError {
+        self.error(.syntax(what), at: position)
+    }
+
+    /// Returns an error of `kind` at absolute index `position`.
+    func error(_ kind: JSONError.Kind, at position: Int) -> JSONError {
+        JSONError(kind: kind, offset: position - self.bytes.startIndex)
     }
 }

@@ -3,9 +3,9 @@
 extension JSONReader {
     /// Reads a number starting at the index (a '-' or a digit) and returns the
     /// `Double` nearest to its text.
-    /// - Throws: `.invalidJSON` for text outside the grammar, or a value beyond
+    /// - Throws: `JSONError` for text outside the grammar, or a value beyond
     ///   `Double`'s range (JSON cannot write infinity back, so it is not read either).
-    mutating func readNumber() throws(HTTPError) -> Double {
+    mutating func readNumber() throws(JSONError) -> Double {
         let start = self.index
         let negative = self.peek() == UInt8(ascii: "-")
         if negative {
@@ -78,7 +78,7 @@ extension JSONReader {
         // bytes fit in a small String, so most of these do not allocate either.
         let text = String(decoding: self.bytes[start..<self.index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
-            throw self.error("number is too large for a Double (beyond ±1.8e308)", at: start)
+            throw self.error(.numberTooLarge, at: start)
         }
         return value
     }

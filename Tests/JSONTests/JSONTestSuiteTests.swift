@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import HTTPLite
+import JSON
 
 /// The public JSONTestSuite corpus (../shared/testdata/JSONTestSuite beside the repo):
 /// every y_ file parses, every n_ file is rejected, every i_ file returns.

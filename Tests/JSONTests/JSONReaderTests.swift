@@ -1,10 +1,35 @@
 import XCTest
-import HTTPLite
+@testable import JSON
+
+/// The cases of `JSONError.Kind` without their text, to compare in assertions.
+private enum Fault: Equatable {
+    case syntax, invalidUTF8, loneSurrogate, tooDeep, numberTooLarge
+
+    init(_ error: JSONError) {
+        switch error.kind {
+        case .syntax: self = .syntax
+        case .invalidUTF8: self = .invalidUTF8
+        case .loneSurrogate: self = .loneSurrogate
+        case .tooDeep: self = .tooDeep
+        case .numberTooLarge: self = .numberTooLarge
+        }
+    }
+}
 
 final class JSONReaderTests: XCTestCase {
-    private func rejects(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func rejects(_ text: String, _ fault: Fault = .syntax, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try JSON.parse(text), text, file: file, line: line) { error in
-            XCTAssertEqual((error as? HTTPError)?.code, .invalidJSON, file: file, line: line)
+            XCTAssertEqual((error as? JSONError).map(Fault.init), fault, text, file: file, line: line)
+        }
+    }
+
+    /// The error `parse` throws for `bytes`, typed: no cast is needed.
+    private func error(_ bytes: ArraySlice<UInt8>, maxDepth: Int = JSON.defaultMaxDepth) -> JSONError? {
+        do {
+            _ = try JSON.parse(bytes, maxDepth: maxDepth)
+            return nil
+        } catch {
+            return error
         }
     }
 
@@ -34,9 +59,11 @@ final class JSONReaderTests: XCTestCase {
             XCTAssertEqual(try JSON.parse(text).doubleValue, expected, text)
         }
         XCTAssertEqual(try JSON.parse("-0").doubleValue?.sign, .minus)
-        for text in ["01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "NaN", "Infinity", "-Infinity", "1e999", "1.5.2"] {
+        for text in ["01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "NaN", "Infinity", "-Infinity", "1.5.2"] {
             rejects(text)
         }
+        rejects("1e999", .numberTooLarge)
+        rejects("[-1e400]", .numberTooLarge)
     }
 
     func testStringsAndEscapes() throws {
@@ -44,16 +71,18 @@ final class JSONReaderTests: XCTestCase {
         XCTAssertEqual(try JSON.parse(#""\u00e9\u20AC""#).stringValue, "é€")
         XCTAssertEqual(try JSON.parse(#""\uD834\uDD1E""#).stringValue, "𝄞", "a surrogate pair is one character")
         XCTAssertEqual(try JSON.parse("\"héllo 𝄞\"").stringValue, "héllo 𝄞")
-        rejects(#""\uD834""#)  // a lone high surrogate
-        rejects(#""\uDD1E""#)  // a lone low surrogate
+        rejects(#""\uD834""#, .loneSurrogate)  // a lone high surrogate
+        rejects(#""\uD834\u0041""#, .loneSurrogate)  // a high surrogate and no low one
+        rejects(#""\uDD1E""#, .loneSurrogate)  // a lone low surrogate
         rejects(#""\x41""#)
         rejects(#""\u12G4""#)
         rejects("\"tab\there\"")  // raw control character
         rejects("\"unterminated")
         rejects("'single'")
-        XCTAssertThrowsError(try JSON.parse([0x22, 0xC3, 0x28, 0x22]), "invalid UTF-8")
-        XCTAssertThrowsError(try JSON.parse([0x22, 0xC0, 0xAF, 0x22]), "overlong UTF-8")
-        XCTAssertThrowsError(try JSON.parse([0xEF, 0xBB, 0xBF, 0x31]), "byte-order mark")
+        XCTAssertEqual(error([0x22, 0xC3, 0x28, 0x22]).map(Fault.init), .invalidUTF8, "a broken sequence")
+        XCTAssertEqual(error([0x22, 0xC0, 0xAF, 0x22]).map(Fault.init), .invalidUTF8, "overlong UTF-8")
+        XCTAssertEqual(error([0x22, 0xED, 0xA0, 0x80, 0x22]).map(Fault.init), .invalidUTF8, "an encoded surrogate")
+        XCTAssertEqual(error([0xEF, 0xBB, 0xBF, 0x31]).map(Fault.init), .syntax, "byte-order mark")
     }
 
     func testStructureRules() throws {
@@ -71,16 +100,26 @@ final class JSONReaderTests: XCTestCase {
 
     func testDepthIsLimitedWithAnErrorNotACrash() throws {
         XCTAssertNoThrow(try JSON.parse(String(repeating: "[", count: 64) + String(repeating: "]", count: 64)))
-        rejects(String(repeating: "[", count: 65) + String(repeating: "]", count: 65))
-        rejects(String(repeating: "[", count: 100_000))
-        rejects(String(repeating: "{\"a\":", count: 100_000))
+        rejects(String(repeating: "[", count: 65) + String(repeating: "]", count: 65), .tooDeep)
+        rejects(String(repeating: "[", count: 100_000), .tooDeep)
+        rejects(String(repeating: "{\"a\":", count: 100_000), .tooDeep)
         let deep = String(repeating: "[", count: 5_000) + String(repeating: "]", count: 5_000)
         XCTAssertNoThrow(try JSON.parse(deep, maxDepth: 10_000))
     }
 
-    func testErrorsSayWhere() {
-        XCTAssertThrowsError(try JSON.parse("[1, x]")) { error in
-            XCTAssertTrue((error as? HTTPError)?.detail.contains("4") ?? false, "\(error)")
-        }
+    func testErrorsSayWhat() {
+        XCTAssertEqual(error(Array("[1, x]".utf8)[...])?.description,
+                       "invalid JSON: expected a value but found 'x' at byte offset 4")
+        XCTAssertEqual(error(Array("1e999".utf8)[...])?.description,
+                       "invalid JSON: number is too large for a Double (beyond ±1.8e308) at byte offset 0")
+        XCTAssertEqual(error(Array("[[1]]".utf8)[...], maxDepth: 1)?.description,
+                       "invalid JSON: arrays and objects nest deeper than 1 at byte offset 1")
+    }
+
+    func testOffsetsCountFromTheSlicesFirstByte() {
+        let bytes = Array("xx[1, x]".utf8)
+        XCTAssertEqual(error(bytes[2...])?.offset, 4)
+        XCTAssertEqual(error(bytes[2...])?.description, error(Array(bytes[2...])[...])?.description,
+                       "a slice and its copy fail alike")
     }
 }

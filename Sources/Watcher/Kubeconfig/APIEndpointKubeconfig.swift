@@ -1,7 +1,6 @@
-import HTTPLite
-
 /// The kubeconfig connections: `KUBE_CONNECTION=kubeconfig`, `=environment`, and
-/// the fallback outside a pod when no `KUBE_CONNECTION` is given.
+/// the fallback outside a pod when no `KUBE_CONNECTION` is given. These choose the
+/// files from the settings; `KubeconfigEndpointBuilder` reads them.
 extension APIEndpoint {
     /// The one file at KUBECONFIG_PATH (default ~/.kube/config).
     static func kubeconfigPath(value: (String) -> String?, io: EndpointIO, how: String) -> Result<APIEndpoint, SettingErrors> {

@@ -1,4 +1,4 @@
-import HTTPLite
+import JSON
 
 /// Keys and scalars: plain, single- and double-quoted, over one line or folded over several.
 extension YAMLReader {

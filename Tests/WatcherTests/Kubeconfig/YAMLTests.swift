@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 import XCTest
 @testable import Watcher
 

@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 
 /// Reads a kubeconfig user's `exec` section into an `ExecPlugin`, checking it as client-go does.
 struct ExecPluginReader {

@@ -1,4 +1,4 @@
-import HTTPLite
+import JSON
 
 /// A YAML text the reader will not read: the 1-based line and what is wrong there.
 struct YAMLError: Error, Equatable, CustomStringConvertible {

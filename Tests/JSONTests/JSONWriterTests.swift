@@ -1,5 +1,5 @@
 import XCTest
-import HTTPLite
+import JSON
 
 final class JSONWriterTests: XCTestCase {
     func testTheLabelPatchIsWrittenExactly() {
