@@ -20,15 +20,17 @@ stamp() { printf -- '-DNW_BUILD_%s="%s"' "$1" "$(printf %s "$2" | tr -d '"\\')";
 
 # -Osize and function sections with --gc-sections/--icf drop unused code;
 # the Regex and Concurrency runtimes are not imported since nothing uses them.
-# --no-eh-frame-hdr drops the unwind index (about 220 kB): nothing in the
-# program unwinds (Swift errors are not exceptions), so the only loss is the
-# stack trace after a crash, which a static binary cannot symbolicate anyway.
+# --no-eh-frame-hdr drops the unwind index (about 220 kB) and
+# scripts/no-eh-frame.ld the unwind tables themselves (about 1.1 MB): nothing
+# in the program unwinds (Swift errors are not exceptions), so the only loss
+# is the stack trace after a crash, which a static binary cannot symbolicate
+# anyway.
 swift build -c release --product network-watcher --scratch-path .build-static \
   -Xswiftc -static-executable -Xswiftc -Osize -Xswiftc -use-ld=lld \
   -Xswiftc -Xfrontend -Xswiftc -function-sections \
   -Xswiftc -Xfrontend -Xswiftc -disable-implicit-string-processing-module-import \
   -Xswiftc -Xfrontend -Xswiftc -disable-implicit-concurrency-module-import \
-  -Xlinker --gc-sections -Xlinker --icf=all -Xlinker --build-id=none -Xlinker --no-eh-frame-hdr \
+  -Xlinker --gc-sections -Xlinker --icf=all -Xlinker --build-id=none -Xlinker --no-eh-frame-hdr -Xlinker --script="$PWD/scripts/no-eh-frame.ld" \
   -Xcc "$(stamp COMMIT "$commit")" -Xcc "$(stamp DATE "$created")" -Xcc "$(stamp SWIFT "${compiler:-unknown}")" \
   2> >(grep -v "statically linked applications requires at runtime" >&2)
 
