@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of outside bytes with libFuzzer and AddressSanitizer.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 20 seconds, every target)
+#
+# Targets (harness and seed corpus in Tests/Fuzz/TARGET/): response (the
+# response parser, whole input against split input), json (read, write, read
+# again), url (HTTPURL), yaml (YAML, kubeconfig resolution, ExecCredential),
+# base64, settings (Settings.parse and APIEndpoint.resolve).
+#
+# Each harness is compiled into the module it tests (swiftc
+# -sanitize=fuzzer,address, into .build-fuzz/, rebuilt when a source is newer),
+# then the targets run one after another on one core. The corpus grows in a
+# temporary folder, never in the repository. Prints one line per target
+# (executions, libFuzzer's cov: and ft:, the verdict) and exits 1 if any
+# target crashed, hung or ran out of memory; the folder with the crash inputs
+# and logs is then kept and named. FUZZ_LOCK=FILE holds that flock around each
+# compile (on a shared machine: FUZZ_LOCK=/tmp/swift-build.lock).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${1:-20}
+[ $# -gt 0 ] && shift
+all_targets=(response json url yaml base64 settings)
+targets=("${all_targets[@]}")
+[ $# -eq 0 ] || targets=("$@")
+
+out=.build-fuzz
+mkdir -p "$out"
+swift_flags=(-sanitize=fuzzer,address -use-ld=lld -O -g -parse-as-library
+  -Xfrontend -disable-implicit-string-processing-module-import
+  -Xfrontend -disable-implicit-concurrency-module-import -I Sources/CTLS -I Sources/CSystem)
+
+# The module a target's harness belongs to, and its input size cap.
+module_of() { case $1 in response|json|url) echo HTTPLite ;; *) echo Watcher ;; esac; }
+max_len_of() { case $1 in url) echo 512 ;; base64|settings) echo 1024 ;; yaml) echo 8192 ;; *) echo 4096 ;; esac; }
+
+locked() {
+  if [ -n "${FUZZ_LOCK:-}" ]; then flock "$FUZZ_LOCK" "$@"; else "$@"; fi
+}
+
+# Whether $1 is missing or older than any of the other paths' files.
+stale() {
+  local binary=$1
+  shift
+  [ ! -e "$binary" ] || [ -n "$(find "$@" -newer "$binary" -print -quit)" ]
+}
+
+httplite_sources=(Sources/HTTPLite/*.swift)
+watcher_sources=()
+for file in Sources/Watcher/*.swift; do
+  [ "$file" = Sources/Watcher/main.swift ] || watcher_sources+=("$file")
+done
+
+build() {
+  local target=$1 harness=Tests/Fuzz/$1/harness.swift
+  if [ "$(module_of "$target")" = HTTPLite ]; then
+    stale "$out/$target" "${httplite_sources[@]}" "$harness" || return 0
+    locked swiftc "${swift_flags[@]}" -module-name HTTPLite "${httplite_sources[@]}" "$harness" -o "$out/$target"
+  else
+    # Watcher imports HTTPLite as a library, instrumented the same way.
+    if stale "$out/libHTTPLite.a" "${httplite_sources[@]}"; then
+      locked swiftc "${swift_flags[@]}" -module-name HTTPLite -emit-library -static -emit-module \
+        -emit-module-path "$out/modules/HTTPLite.swiftmodule" "${httplite_sources[@]}" -o "$out/libHTTPLite.a"
+    fi
+    stale "$out/$target" "${watcher_sources[@]}" Tests/Fuzz/WatcherMain.swift "$harness" "$out/libHTTPLite.a" || return 0
+    locked swiftc "${swift_flags[@]}" -module-name Watcher -I "$out/modules" \
+      "${watcher_sources[@]}" Tests/Fuzz/WatcherMain.swift "$harness" \
+      -L "$out" -lHTTPLite -lssl -lcrypto -o "$out/$target"
+  fi
+}
+
+for target in "${targets[@]}"; do
+  [ -f "Tests/Fuzz/$target/harness.swift" ] || { echo "unknown target $target (known: ${all_targets[*]})" >&2; exit 2; }
+done
+mkdir -p "$out/modules"
+for target in "${targets[@]}"; do
+  echo "building $target"
+  build "$target"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz.XXXXXX")
+running=""
+cleanup() {
+  [ -z "$running" ] || kill "$running" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+failed=0
+printf '%-9s %12s %7s %7s  %s\n' target executions cov ft result
+for target in "${targets[@]}"; do
+  mkdir -p "$work/corpus/$target" "$work/crashes"
+  log=$work/$target.log
+  dict=()
+  [ -f "Tests/Fuzz/$target/dict" ] && dict=(-dict="Tests/Fuzz/$target/dict")
+  status=0
+  # -timeout: one input taking 10 s is a hang; -rss_limit_mb: 2 GiB is out of memory.
+  "$out/$target" -max_total_time="$seconds" \
+    -max_len="$(max_len_of "$target")" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$work/crashes/$target-" "${dict[@]}" \
+    "$work/corpus/$target" "Tests/Fuzz/$target/corpus" >"$log" 2>&1 &
+  running=$!
+  wait "$running" || status=$?
+  running=""
+  executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
+  cov=$(echo "$coverage" | awk '{print $2}')
+  ft=$(echo "$coverage" | awk '{print $4}')
+  if [ "$status" -eq 0 ]; then
+    result=ok
+  elif grep -q 'ERROR: libFuzzer: timeout' "$log"; then
+    result="hang ($work/crashes/$target-*)"
+  elif grep -q 'ERROR: libFuzzer: out-of-memory' "$log"; then
+    result="out of memory ($work/crashes/$target-*)"
+  else
+    result="crash ($work/crashes/$target-*)"
+  fi
+  [ "$status" -eq 0 ] || failed=1
+  printf '%-9s %12s %7s %7s  %s\n' "$target" "${executions:-?}" "${cov:-?}" "${ft:-?}" "$result"
+done
+
+if [ "$failed" -ne 0 ]; then
+  echo "crash inputs and logs kept in $work"
+  exit 1
+fi
+rm -rf "$work"
