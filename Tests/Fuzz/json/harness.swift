@@ -4,6 +4,17 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSON(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    // A slice that does not start at index 0 reads the same as its copy.
+    if size > 0 {
+        let slice = bytes[1...]
+        let fromSlice = Result { () throws(HTTPError) in try JSON.parse(slice) }
+        let fromCopy = Result { () throws(HTTPError) in try JSON.parse(Array(slice)) }
+        switch (fromSlice, fromCopy) {
+        case (.success(let a), .success(let b)) where a == b: break
+        case (.failure(let a), .failure(let b)) where a.code == b.code && a.detail == b.detail: break
+        default: fatalError("a slice and its copy read differently: \(fromSlice) against \(fromCopy)")
+        }
+    }
     guard let value = try? JSON.parse(bytes) else { return 0 }
     let written = value.serializedBytes()
     guard let again = try? JSON.parse(written) else {

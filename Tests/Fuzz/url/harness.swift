@@ -3,9 +3,13 @@
 // and its parts never hold a byte that would break the request line or Host header.
 
 /// Issue 9's bracketed-host injection (`http://[::1\0\r\n…]/`) is fixed on
-/// another branch; until it is merged the byte check skips bracketed hosts.
-/// Set to false once that fix is in.
+/// another branch; until it is merged the byte check skips bracketed hosts,
+/// unless built with FUZZ_STRICT=1 (scripts/fuzz.sh).
+#if FUZZ_STRICT
+let toleratesKnownBracketedHostBug = false
+#else
 let toleratesKnownBracketedHostBug = true
+#endif
 
 private func isSafeInRequestHead(_ text: String) -> Bool {
     text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
