@@ -80,7 +80,9 @@ struct APIEndpoint {
                                        accepted: "KUBE_CONNECTION=cluster cannot read \(path) (is a service account token mounted?)"))
         }
         let bracketed = host.contains(":") ? "[\(host)]" : host
-        let url = try? HTTPURL("https://\(bracketed):\(port)")
+        // A `/`, `?` or `#` would end the authority early and turn the rest into a path, query or fragment.
+        let endsAuthority = (host + port).utf8.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+        let url = endsAuthority ? nil : try? HTTPURL("https://\(bracketed):\(port)")
         if url == nil && !host.isEmpty {
             errors.append(SettingError(setting: "KUBERNETES_SERVICE_HOST", value: "\(host):\(port)",
                                        accepted: "an IP address or host name and a port from 1 to 65535"))

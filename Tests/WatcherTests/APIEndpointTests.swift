@@ -23,6 +23,21 @@ final class APIEndpointTests: XCTestCase {
         XCTAssertTrue(failure.errors.contains { $0.accepted.contains("/var/run/secrets/kubernetes.io/serviceaccount/token") })
     }
 
+    /// Found by the settings fuzz target (`KUBERNETES_SERVICE_HOST=1/` gave `https://1/:443` with the path `/:443`);
+    /// issue 9 names `-?`. A `#` would silently drop the port that follows it.
+    func testClusterHostAndPortCannotEndTheAuthority() {
+        let cases = [("1/", "443"), ("-?", "443"), ("10.0.0.1#", "6443"), ("10.0.0.1", "443/x"), ("10.0.0.1", "6443#x")]
+        for (host, port) in cases {
+            let environment = ["KUBERNETES_SERVICE_HOST": host, "KUBERNETES_SERVICE_PORT": port, "SERVICE_ACCOUNT_DIR": "/sa"]
+            switch resolve(environment, files: ["/sa/token", "/sa/ca.crt"]) {
+            case .success(let endpoint):
+                XCTFail("\(host) and \(port) gave \(endpoint.baseURL)")
+            case .failure(let failure):
+                XCTAssertEqual(failure.errors.map(\.setting), ["KUBERNETES_SERVICE_HOST"], "\(host) and \(port)")
+            }
+        }
+    }
+
     func testHTTPNeverCarriesAToken() throws {
         let endpoint = try resolve(["KUBE_CONNECTION": "http", "KUBE_HOST": "127.0.0.1:8001", "KUBE_BEARER_TOKEN": "secret"]).get()
         XCTAssertEqual(endpoint.baseURL.description, "http://127.0.0.1:8001/")

@@ -2,7 +2,8 @@
 // Watcher without main.swift (scripts/fuzz.sh). The input is split at NUL
 // bytes; a part that starts with an upper-case letter and holds `=` is an
 // environment variable, any other part a command-line argument.
-// Property: settings that parse re-parse equal from the flags that spell them.
+// Properties: settings that parse re-parse equal from the flags that spell
+// them, and an API server URL resolved from the environment has no path.
 
 import HTTPLite
 
@@ -59,10 +60,14 @@ public func fuzzSettings(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     // Every file exists but the namespace file (which would be read from disk): a
     // path ending in "config" holds a kubeconfig, any other a PEM block.
-    _ = APIEndpoint.resolve(
+    let resolved = APIEndpoint.resolve(
         environment: environment,
         fileExists: { !$0.hasSuffix("/namespace") },
         readFile: { .success($0.hasSuffix("config") ? kubeconfig : pem) },
         runPlugin: { _ in .success(ExecCredential(token: "t", certificate: nil, key: nil, expiry: nil)) })
+    // Every mode promises an API server URL without a path: request paths are appended to it.
+    if case .success(let endpoint) = resolved, endpoint.baseURL.target != "/" {
+        fatalError("\(environment) gave the API server URL \(endpoint.baseURL), which has a path")
+    }
     return 0
 }
