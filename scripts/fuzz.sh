@@ -12,7 +12,7 @@
 # -sanitize=fuzzer,address, into .build-fuzz/, rebuilt when a source is newer),
 # then the targets run one after another on one core. The corpus grows in a
 # temporary folder, never in the repository. Prints one line per target
-# (executions, libFuzzer's cov: and ft:, the verdict) and exits 1 if any
+# (executions, libFuzzer's cov: and ft:, peak RSS, the verdict) and exits 1 if any
 # target crashed, hung or ran out of memory; the folder with the crash inputs
 # and logs is then kept and named. FUZZ_LOCK=FILE holds that flock around each
 # compile (on a shared machine: FUZZ_LOCK=/tmp/swift-build.lock). FUZZ_STRICT=1
@@ -94,7 +94,7 @@ cleanup() {
 trap cleanup EXIT
 
 failed=0
-printf '%-9s %12s %7s %7s  %s\n' target executions cov ft result
+printf '%-9s %12s %7s %7s %8s  %s\n' target executions cov ft peak-rss result
 for target in "${targets[@]}"; do
   mkdir -p "$work/corpus/$target" "$work/crashes"
   log=$work/$target.log
@@ -113,6 +113,7 @@ for target in "${targets[@]}"; do
   coverage=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1)
   cov=$(echo "$coverage" | awk '{print $2}')
   ft=$(echo "$coverage" | awk '{print $4}')
+  rss=$(grep -o 'rss: [0-9]*Mb' "$log" | tail -1 | awk '{print $2}')
   if [ "$status" -eq 0 ]; then
     result=ok
   elif grep -q 'ERROR: libFuzzer: timeout' "$log"; then
@@ -123,7 +124,7 @@ for target in "${targets[@]}"; do
     result="crash ($work/crashes/$target-*)"
   fi
   [ "$status" -eq 0 ] || failed=1
-  printf '%-9s %12s %7s %7s  %s\n' "$target" "${executions:-?}" "${cov:-?}" "${ft:-?}" "$result"
+  printf '%-9s %12s %7s %7s %8s  %s\n' "$target" "${executions:-?}" "${cov:-?}" "${ft:-?}" "${rss:-?}" "$result"
 done
 
 if [ "$failed" -ne 0 ]; then

@@ -22,6 +22,11 @@ public func fuzzKubeconfig(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         }
     }
     _ = try? ExecCredential.parse(bytes, apiVersion: "client.authentication.k8s.io/v1")
+    // An exec plugin's expiry time and stderr, and a PEM file, are outside bytes too.
+    let text = String(decoding: bytes, as: UTF8.self)
+    _ = parseRFC3339(text)
+    _ = ExecPlugin.oneLine(text)
+    _ = holdsPEM(bytes)
     let io = EndpointIO(
         fileExists: { _ in true },
         readFile: { path in .success(path == configPath ? bytes : pem) },
