@@ -1,7 +1,8 @@
 // libFuzzer target: ResponseParser, compiled into HTTPLite (scripts/fuzz.sh).
 // Input: one byte of options, two bytes that choose split points, then the
-// response bytes. The property: the whole input, the input fed one byte at a
-// time, and the input fed in the two chosen pieces give the same answer.
+// response bytes. Properties: the whole input, the input fed one byte at a
+// time, and the input fed in the two chosen pieces give the same answer; a
+// complete response keeps to the body limit and consumes only what it was given.
 
 /// Issue 9 lists split-dependent limits (a trailer over the header limit, a
 /// bare-LF header line over it) and an overflow with `.max` limits, which
@@ -69,6 +70,12 @@ public func fuzzResponseParser(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int
     // The response starts at index 3 of the slice, as it can in a reused read buffer.
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))[3...]
     let whole = feed(bytes, ends: [], options: options)
+    if case .done(_, _, let body, _, let consumed) = whole {
+        let limit = limitChoices[Int(options >> 2) & 3].maxBodyBytes
+        guard body.count <= limit, consumed <= bytes.count else {
+            fatalError("a \(body.count)-byte body over the \(limit)-byte limit, or \(consumed) of \(bytes.count) bytes consumed")
+        }
+    }
     check(whole, feed(Array(bytes)[...], ends: [], options: options), "the same bytes at index 0")
     check(whole, feed(bytes, ends: Array(0..<bytes.count), options: options), "byte by byte")
     let first = Int(data[1]) * bytes.count / 256
