@@ -36,7 +36,9 @@ if [ "${FUZZ_STRICT:-0}" = 1 ]; then
   swift_flags+=(-D FUZZ_STRICT)
 fi
 
-# The module a target's harness belongs to, and its input size cap.
+# The module a target's harness belongs to, and its input size cap. The
+# response cap also keeps chunk-size lines under 4,096 bytes, whose limit
+# issue 9 says depends on the split (being fixed elsewhere; raise it after).
 module_of() { case $1 in response|json|url) echo HTTPLite ;; *) echo Watcher ;; esac; }
 max_len_of() { case $1 in url) echo 512 ;; base64|settings) echo 1024 ;; yaml) echo 8192 ;; *) echo 4096 ;; esac; }
 
