@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build
+scripts/fuzz.sh 20
 # The static binary that goes into the scratch image (its size budget and the
 # pod-faithful run are integration tests).
 scripts/build-static.sh out/network-watcher

@@ -23,10 +23,12 @@ final class APIEndpointTests: XCTestCase {
         XCTAssertTrue(failure.errors.contains { $0.accepted.contains("/var/run/secrets/kubernetes.io/serviceaccount/token") })
     }
 
+    /// `1/` was found by the settings fuzz target (it gave `https://1/:443`, path `/:443`); issue 9 names `-?`.
     func testClusterHostAndPortAreCheckedOnTheirOwn() {
         let files: Set<String> = ["/sa/token", "/sa/ca.crt"]
         let cases: [(host: String, port: String, setting: String)] = [
-            ("-?", "443", "KUBERNETES_SERVICE_HOST"), ("10.0.0.1/x", "443", "KUBERNETES_SERVICE_HOST"),
+            ("-?", "443", "KUBERNETES_SERVICE_HOST"), ("1/", "443", "KUBERNETES_SERVICE_HOST"),
+            ("10.0.0.1/x", "443", "KUBERNETES_SERVICE_HOST"), ("10.0.0.1#", "6443", "KUBERNETES_SERVICE_HOST"),
             ("a#b", "443", "KUBERNETES_SERVICE_HOST"), ("::1\u{0}\r\nX-Injected: yes\r\n", "443", "KUBERNETES_SERVICE_HOST"),
             ("fe80::1%eth0", "443", "KUBERNETES_SERVICE_HOST"), ("a@b", "443", "KUBERNETES_SERVICE_HOST"),
             ("10.0.0.1", "443?x", "KUBERNETES_SERVICE_PORT"), ("10.0.0.1", "443#x", "KUBERNETES_SERVICE_PORT"),

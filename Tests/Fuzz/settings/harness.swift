@@ -1,0 +1,73 @@
+// libFuzzer target: Settings.parse and APIEndpoint.resolve, compiled into
+// Watcher without main.swift (scripts/fuzz.sh). The input is split at NUL
+// bytes; a part that starts with an upper-case letter and holds `=` is an
+// environment variable, any other part a command-line argument.
+// Properties: settings that parse re-parse equal from the flags that spell
+// them, and an API server URL resolved from the environment has no path.
+
+import HTTPLite
+
+private let pem = Array("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".utf8)
+private let kubeconfig = Array("""
+    clusters:
+    - cluster:
+        server: https://k:6443
+      name: c
+    contexts:
+    - context:
+        cluster: c
+        user: u
+      name: ctx
+    current-context: ctx
+    users:
+    - name: u
+      user:
+        token: t
+    """.utf8)
+
+private func flags(for settings: Settings) -> [String] {
+    var arguments = [
+        "--pod-name=\(settings.podName)", "--echo-app-port=\(settings.echoAppPort)",
+        "--usage-url=\(settings.usageURL)", "--memory-percent=\(settings.memoryPercent)",
+        "--checking-interval=\(settings.checkingInterval)", "--test=\(settings.testMode)",
+        "--kubernetes-label=\(settings.label)", "--usage-timeout=\(settings.usageTimeout)",
+        "--on-usage-failure=\(settings.onUsageFailure.rawValue)",
+        "--usage-failure-threshold=\(settings.usageFailureThreshold)",
+        "--pod-resync-interval=\(settings.podResyncInterval)", "--startup-timeout=\(settings.startupTimeout)",
+        "--api-timeout=\(settings.apiTimeout)", "--verbose=\(settings.verbose)",
+    ]
+    if let namespace = settings.podNamespace { arguments.append("--pod-namespace=\(namespace)") }
+    return arguments
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzSettings(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    var arguments: [String] = []
+    var environment: [String: String] = [:]
+    for part in UnsafeBufferPointer(start: data, count: size).split(separator: 0, omittingEmptySubsequences: false) {
+        let text = String(decoding: part, as: UTF8.self)
+        if let first = part.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"), let equals = part.firstIndex(of: UInt8(ascii: "=")) {
+            environment[String(decoding: part[..<equals], as: UTF8.self)] = String(decoding: part[(equals + 1)...], as: UTF8.self)
+        } else {
+            arguments.append(text)
+        }
+    }
+    if case .success(.run(let settings)) = Settings.parse(arguments: arguments, environment: environment) {
+        let again = Settings.parse(arguments: flags(for: settings), environment: [:])
+        guard case .success(.run(let same)) = again, same == settings else {
+            fatalError("\(arguments) \(environment) gave settings that do not read back from their flags: \(again)")
+        }
+    }
+    // Every file exists but the namespace file (which would be read from disk): a
+    // path ending in "config" holds a kubeconfig, any other a PEM block.
+    let resolved = APIEndpoint.resolve(
+        environment: environment,
+        fileExists: { !$0.hasSuffix("/namespace") },
+        readFile: { .success($0.hasSuffix("config") ? kubeconfig : pem) },
+        runPlugin: { _ in .success(ExecCredential(token: "t", certificate: nil, key: nil, expiry: nil)) })
+    // Every mode promises an API server URL without a path: request paths are appended to it.
+    if case .success(let endpoint) = resolved, endpoint.baseURL.target != "/" {
+        fatalError("\(environment) gave the API server URL \(endpoint.baseURL), which has a path")
+    }
+    return 0
+}
