@@ -25,23 +25,33 @@ private let kubeconfig = Array("""
         token: t
     """.utf8)
 
+/// The flags that spell `settings`, one per setting of `Settings.table`; an unset
+/// optional setting is left out.
 private func flags(for settings: Settings) -> [String] {
     var arguments = [
         "--pod-name=\(settings.podName)", "--echo-app-port=\(settings.echoAppPort)",
-        "--usage-url=\(settings.usageURL)", "--memory-percent=\(settings.memoryPercent)",
+        "--memory-percent=\(settings.memoryPercent)",
         "--checking-interval=\(settings.checkingInterval)", "--test=\(settings.testMode)",
         "--kubernetes-label=\(settings.label)", "--usage-timeout=\(settings.usageTimeout)",
         "--on-usage-failure=\(settings.onUsageFailure.rawValue)",
         "--usage-failure-threshold=\(settings.usageFailureThreshold)",
         "--pod-resync-interval=\(settings.podResyncInterval)", "--startup-timeout=\(settings.startupTimeout)",
         "--api-timeout=\(settings.apiTimeout)", "--verbose=\(settings.verbose)",
+        "--log-level=\(settings.logLevel.jsonName)", "--log-format=\(settings.logFormat.rawValue)",
     ]
+    // Unset, the Usage URL follows the port; spelled out it would not.
+    if let url = settings.givenUsageURL { arguments.append("--usage-url=\(url)") }
     if let namespace = settings.podNamespace { arguments.append("--pod-namespace=\(namespace)") }
     return arguments
 }
 
+/// A setting added to the table must be spelled above too, or the property would
+/// pass without looking at it. (Checked once: a global is initialised on first use.)
+private let tableIsSpelled: Bool = Settings.table.count == 17
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSettings(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    guard tableIsSpelled else { fatalError("Settings.table has a setting flags(for:) does not spell") }
     var arguments: [String] = []
     var environment: [String: String] = [:]
     for part in UnsafeBufferPointer(start: data, count: size).split(separator: 0, omittingEmptySubsequences: false) {

@@ -2,15 +2,6 @@
 // Properties: a URL read from the input reads back equal from its description,
 // and its parts never hold a byte that would break the request line or Host header.
 
-/// Issue 9's bracketed-host injection (`http://[::1\0\r\n…]/`) is fixed on
-/// another branch; until it is merged the byte check skips bracketed hosts,
-/// unless built with FUZZ_STRICT=1 (scripts/fuzz.sh).
-#if FUZZ_STRICT
-let toleratesKnownBracketedHostBug = false
-#else
-let toleratesKnownBracketedHostBug = true
-#endif
-
 private func isSafeInRequestHead(_ text: String) -> Bool {
     text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
 }
@@ -19,11 +10,8 @@ private func isSafeInRequestHead(_ text: String) -> Bool {
 public func fuzzHTTPURL(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     guard let url = try? HTTPURL(text) else { return 0 }
-    let bracketed = url.hostHeader.hasPrefix("[")
-    if !(toleratesKnownBracketedHostBug && bracketed) {
-        guard isSafeInRequestHead(url.hostHeader), isSafeInRequestHead(url.host) else {
-            fatalError("the host of \(text.debugDescription) holds a byte a Host header cannot: \(url.hostHeader.debugDescription)")
-        }
+    guard isSafeInRequestHead(url.hostHeader), isSafeInRequestHead(url.host) else {
+        fatalError("the host of \(text.debugDescription) holds a byte a Host header cannot: \(url.hostHeader.debugDescription)")
     }
     guard isSafeInRequestHead(url.target) else {
         fatalError("the target of \(text.debugDescription) holds a byte a request line cannot")
