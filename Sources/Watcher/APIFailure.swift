@@ -31,9 +31,6 @@ struct APIFailure: Error, CustomStringConvertible {
         return nil
     }
 
-    /// A signal ended the wait: the API server refused nothing.
-    var wasInterrupted: Bool { kind == .transport(.interrupted) }
-
     /// 409, 429, 5xx and transport failures may succeed later; 401/403/404/422, a certificate
     /// that does not verify and unusable TLS settings will not by waiting.
     var isRetryable: Bool {

@@ -9,55 +9,158 @@ struct PodInfo: Equatable {
     let labelValue: String?
 }
 
-/// The three requests the watcher makes, with bearer-token handling.
+/// The requests the watcher makes of the API server.
+enum APIRequest: Equatable {
+    case readPod
+    /// Sets only the label, with a JSON merge patch: never a PUT of the whole pod.
+    case patchLabel(String)
+    case createEvent(JSON)
+}
+
+/// What an API request came to.
+enum APIOutcome {
+    case podRead(PodInfo)
+    case patched(PodInfo)
+    case eventCreated
+    case failed(APIRequest, APIFailure)
+}
+
+/// The watcher's requests to its pod and its Events, one at a time and never blocking:
+/// `start` one, wait for `exchange`'s interest (or its `wakeAt`), then `advance` until it
+/// comes to an outcome. After a 401 the token is read again and the request sent once more.
 final class KubeAPI {
     let endpoint: APIEndpoint
+    private let namespace: String
+    private let podName: String
+    private let label: String
     private var client: HTTPClient
     private var tokenFile = TokenFile()
     /// The exec plugin's credential in use, when the endpoint has one.
     private var credential: ExecCredential?
     private let interrupt: Int32
-    private let clock: () -> Double
     private let timeout: Double
-    /// When set (monotonic seconds), no request waits much past it: used while stopping.
-    var deadline: Double?
+    private var call: Call?
+
+    /// The request under way.
+    private struct Call {
+        let request: APIRequest
+        let exchange: HTTPExchange
+        /// The stop's deadline (monotonic seconds), when stopping.
+        let stopDeadline: Double?
+        let freshToken: Bool
+    }
+
     /// A kept-alive connection that has not begun to answer within this many seconds is
     /// given up for a new one: a proxy may stop forwarding it without closing it.
     static let reusedConnectionTimeout = 1.0
 
-    init(endpoint: APIEndpoint, timeout: Double, interrupt: Int32, clock: @escaping () -> Double) {
+    init(endpoint: APIEndpoint, pod: PodReference, label: String, timeout: Double, interrupt: Int32) {
         self.endpoint = endpoint
-        self.clock = clock
+        self.namespace = pod.namespace
+        self.podName = pod.name
+        self.label = label
         self.timeout = timeout
         self.interrupt = interrupt
         client = HTTPClient(configuration: HTTPClient.Configuration(
-            connectTimeout: timeout, timeout: timeout, tls: endpoint.tls, interruptDescriptor: interrupt,
+            connectTimeout: timeout, timeout: timeout, tls: endpoint.tls,
             reusedConnectionTimeout: Self.reusedConnectionTimeout))
     }
 
-    func getPod(namespace: String, name: String, label: String) throws(APIFailure) -> PodInfo {
-        let response = try self.send("GET", podPath(namespace, name), body: nil, contentType: nil)
-        return try podInfo(response, label: label)
+    /// The exchange under way, to wait on; nil when none is.
+    var exchange: HTTPExchange? { call?.exchange }
+
+    /// Starts `request`; an outcome when it failed at once, nil when it is under way.
+    /// While stopping, `stopDeadline` bounds the request and a credential plugin it runs.
+    func start(_ request: APIRequest, stopDeadline: Double?, now: Double) -> APIOutcome? {
+        precondition(call == nil, "one API request at a time")
+        do throws(APIFailure) {
+            try begin(request, stopDeadline: stopDeadline, now: now, freshToken: false)
+            return nil
+        } catch {
+            return .failed(request, error)
+        }
     }
 
-    /// Sets only the label, with a JSON merge patch: never a PUT of the whole pod.
-    func patchLabel(namespace: String, name: String, label: String, value: String) throws(APIFailure) -> PodInfo {
-        let patch: JSON = ["metadata": ["labels": .object([(label, .string(value))])]]
-        let response = try self.send("PATCH", podPath(namespace, name), body: patch.serializedBytes(),
-                                contentType: "application/merge-patch+json")
-        return try podInfo(response, label: label)
+    /// Goes on with the request under way: its outcome, or nil while it is not done.
+    func advance(now: Double) -> APIOutcome? {
+        guard let call else { preconditionFailure("no API request under way") }
+        let response: HTTPResponse
+        do {
+            guard let answered = try call.exchange.advance() else { return nil }
+            response = answered
+        } catch {
+            self.call = nil
+            return .failed(call.request, APIFailure(.transport(error.code), reason: error.code.name, message: error.detail))
+        }
+        self.call = nil
+        if response.status == 401, endpoint.token.refreshesAfter401, !call.freshToken {
+            do throws(APIFailure) {
+                try begin(call.request, stopDeadline: call.stopDeadline, now: now, freshToken: true)
+                return nil
+            } catch {
+                return .failed(call.request, error)
+            }
+        }
+        guard (200...299).contains(response.status) else { return .failed(call.request, failure(response)) }
+        do throws(APIFailure) {
+            switch call.request {
+            case .readPod: return .podRead(try podInfo(response))
+            case .patchLabel: return .patched(try podInfo(response))
+            case .createEvent: return .eventCreated
+            }
+        } catch {
+            return .failed(call.request, error)
+        }
     }
 
-    func createEvent(namespace: String, event: JSON) throws(APIFailure) {
-        _ = try self.send("POST", "/api/v1/namespaces/\(namespace)/events", body: event.serializedBytes(),
-                     contentType: "application/json")
+    /// Abandons the request under way and closes its connection, so the next one starts afresh.
+    func cancel() {
+        call?.exchange.cancel()
+        call = nil
     }
 
-    private func podPath(_ namespace: String, _ name: String) -> String {
-        "/api/v1/namespaces/\(namespace)/pods/\(name)"
+    private func begin(_ request: APIRequest, stopDeadline: Double?, now: Double, freshToken: Bool) throws(APIFailure) {
+        let method: String
+        var path = "/api/v1/namespaces/\(namespace)/pods/\(podName)"
+        var body: [UInt8]?
+        var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": "network-watcher/\(watcherVersion)"]
+        switch request {
+        case .readPod:
+            method = "GET"
+        case .patchLabel(let value):
+            method = "PATCH"
+            let patch: JSON = ["metadata": ["labels": .object([(label, .string(value))])]]
+            body = patch.serializedBytes()
+            headers.add("Content-Type", "application/merge-patch+json")
+        case .createEvent(let event):
+            method = "POST"
+            path = "/api/v1/namespaces/\(namespace)/events"
+            body = event.serializedBytes()
+            headers.add("Content-Type", "application/json")
+        }
+        var wait = timeout
+        if let stopDeadline {
+            wait = min(wait, stopDeadline - now)
+            guard wait > 0.01 else {
+                throw APIFailure(.outOfTime, reason: "timeout", message: "no time left to \(method) \(path)")
+            }
+        }
+        if let token = try currentToken(forceReload: freshToken, stopDeadline: stopDeadline, now: now) {
+            headers.add("Authorization", "Bearer \(token)")
+        }
+        do {
+            let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
+            // All three requests may be repeated: a read, a merge patch of a fixed value, and an
+            // Event with a fixed name (a repeat is answered 409 AlreadyExists, counted as recorded).
+            let exchange = try client.start(HTTPRequest(method: method, url: url, headers: headers, body: body,
+                                                        timeout: wait, connectTimeout: wait / 2, isIdempotent: true))
+            call = Call(request: request, exchange: exchange, stopDeadline: stopDeadline, freshToken: freshToken)
+        } catch {
+            throw APIFailure(.transport(error.code), reason: error.code.name, message: error.detail)
+        }
     }
 
-    private func podInfo(_ response: HTTPResponse, label: String) throws(APIFailure) -> PodInfo {
+    private func podInfo(_ response: HTTPResponse) throws(APIFailure) -> PodInfo {
         guard let pod = try? JSON.parse(response.body), let metadata = pod["metadata"] else {
             throw APIFailure(.transport(.malformed), reason: "BadResponse",
                              message: "the pod is not a JSON object with metadata")
@@ -67,42 +170,8 @@ final class KubeAPI {
                        labelValue: metadata["labels"]?[label]?.stringValue)
     }
 
-    /// Sends one request; after a 401 the token file is read again and the request retried once.
-    private func send(_ method: String, _ path: String, body: [UInt8]?, contentType: String?) throws(APIFailure) -> HTTPResponse {
-        var response = try attempt(method, path, body: body, contentType: contentType, freshToken: false)
-        if response.status == 401, endpoint.token.refreshesAfter401 {
-            response = try attempt(method, path, body: body, contentType: contentType, freshToken: true)
-        }
-        guard (200...299).contains(response.status) else { throw failure(response) }
-        return response
-    }
-
-    private func attempt(_ method: String, _ path: String, body: [UInt8]?, contentType: String?,
-                         freshToken: Bool) throws(APIFailure) -> HTTPResponse {
-        var headers: HTTPHeaders = ["Accept": "application/json", "User-Agent": "network-watcher/\(watcherVersion)"]
-        if let contentType { headers.add("Content-Type", contentType) }
-        var wait = timeout
-        if let deadline {
-            wait = min(wait, deadline - clock())
-            guard wait > 0.01 else {
-                throw APIFailure(.outOfTime, reason: "timeout", message: "no time left to \(method) \(path)")
-            }
-        }
-        let token = try currentToken(forceReload: freshToken)
-        if let token { headers.add("Authorization", "Bearer \(token)") }
-        do {
-            let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
-            // All three requests may be repeated: a read, a merge patch of a fixed value, and an
-            // Event with a fixed name (a repeat is answered 409 AlreadyExists, counted as recorded).
-            return try client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body,
-                                                  timeout: wait, connectTimeout: wait / 2, isIdempotent: true))
-        } catch {
-            throw APIFailure(.transport(error.code), reason: error.code.name, message: error.detail)
-        }
-    }
-
     /// The bearer token to send, if any; a token file or plugin that fails is a `.credentials` failure.
-    private func currentToken(forceReload: Bool) throws(APIFailure) -> String? {
+    private func currentToken(forceReload: Bool, stopDeadline: Double?, now: Double) throws(APIFailure) -> String? {
         switch endpoint.token {
         case .none:
             return nil
@@ -110,7 +179,7 @@ final class KubeAPI {
             return value
         case .file(let path):
             do {
-                return try tokenFile.token(at: path, now: clock(), forceReload: forceReload)
+                return try tokenFile.token(at: path, now: now, forceReload: forceReload)
             } catch {
                 throw APIFailure(.credentials, reason: "credentials", message: "\(error)")
             }
@@ -122,7 +191,7 @@ final class KubeAPI {
                 return current.token
             }
             // While stopping, the plugin gets no more time than the request would.
-            let limit = deadline.map { max(0.01, min(ExecPlugin.timeout, $0 - clock())) } ?? ExecPlugin.timeout
+            let limit = stopDeadline.map { max(0.01, min(ExecPlugin.timeout, $0 - now)) } ?? ExecPlugin.timeout
             let fresh: ExecCredential
             do {
                 fresh = try plugin.run(interrupt: interrupt, timeout: limit)

@@ -18,20 +18,6 @@ final class SignalWatcher {
         }
     }
 
-    /// Waits until `deadline` (monotonic seconds) or a signal; the signal's name, or nil at the deadline.
-    func wait(until deadline: Double, now: () -> Double) -> String? {
-        while true {
-            let remaining = deadline - now()
-            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let timeout = Int32(min(max(remaining, 0) * 1000, 3_600_000).rounded(.up))
-            // Only a readable descriptor is worth a read: a check costs no idle syscalls.
-            // A failed poll (for one valid descriptor only ENOMEM) counts as nothing ready.
-            let ready = withUnsafeMutablePointer(to: &entry) { try? System.poll(.init(start: $0, count: 1), timeout: timeout) } ?? 0
-            if ready > 0, let name = take() { return name }
-            if remaining <= 0 || (ready == 0 && now() >= deadline) { return nil }
-        }
-    }
-
     /// Reads one pending signal, if any, so the descriptor stops being readable.
     func take() -> String? {
         // Nothing pending is nil; a signalfd read has no other failure for a valid descriptor.

@@ -16,10 +16,6 @@ struct StopRetries {
     /// Seconds to wait before trying again after `failure`, or nil to give up: the failure
     /// will not pass by waiting, or no time is left for another try.
     mutating func delay(after failure: APIFailure, now: Double, random: Double) -> Double? {
-        if failure.wasInterrupted {
-            // A signal cut the request short; the API server refused nothing.
-            return now + Self.leastTry <= deadline ? 0 : nil
-        }
         guard failure.isRetryable else { return nil }
         var delay = backoff.nextDelay(retryAfter: nil, random: random)
         if let retryAfter = failure.retryAfter, now + retryAfter + Self.leastTry <= deadline {

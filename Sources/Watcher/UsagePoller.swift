@@ -4,8 +4,6 @@ import JSON
 /// Why a sample of the Usage API gave no percent.
 struct UsageFailure: Error, CustomStringConvertible {
     let description: String
-    /// A signal ended the wait: not the Usage API's fault, and not to be counted.
-    var interrupted = false
     /// The HTTP status when the Usage API answered with one other than 200.
     var status: Int? = nil
 
@@ -17,31 +15,55 @@ struct UsageFailure: Error, CustomStringConvertible {
     }
 }
 
-/// Reads `memory.percent` from the Echo Server's Usage API.
+/// Reads `memory.percent` from the Echo Server's Usage API, one sample at a time and never
+/// blocking: `start`, wait for `exchange`'s interest (or its `wakeAt`), then `advance`.
 final class UsagePoller {
     private let client: HTTPClient
     private let request: HTTPRequest
+    /// The sample under way, to wait on; nil when none is.
+    private(set) var exchange: HTTPExchange?
 
-    init(url: HTTPURL, timeout: Double, interrupt: Int32) {
+    init(url: HTTPURL, timeout: Double) {
         client = HTTPClient(configuration: HTTPClient.Configuration(
             connectTimeout: timeout, timeout: timeout,
-            limits: ResponseLimits(maxHeaderBytes: 16 * 1024, maxBodyBytes: 64 * 1024),
-            interruptDescriptor: interrupt))
+            limits: ResponseLimits(maxHeaderBytes: 16 * 1024, maxBodyBytes: 64 * 1024)))
         request = HTTPRequest(url: url, headers: ["Accept": "application/json"])
     }
 
-    /// The percent, or why there is none. Never a made-up value: a failure is not 0%.
-    func sample() -> Result<Double, UsageFailure> {
+    /// Starts a sample: the failure when it failed at once, nil when it is under way.
+    func start() -> UsageFailure? {
+        precondition(exchange == nil, "one sample at a time")
+        do {
+            exchange = try client.start(request)
+            return nil
+        } catch {
+            return UsageFailure(description: error.description)
+        }
+    }
+
+    /// Goes on with the sample under way: the percent or why there is none (never a
+    /// made-up value: a failure is not 0%), or nil while it is not done.
+    func advance() -> Result<Double, UsageFailure>? {
+        guard let exchange else { preconditionFailure("no sample under way") }
         let response: HTTPResponse
         do {
-            response = try client.execute(request)
+            guard let answered = try exchange.advance() else { return nil }
+            response = answered
         } catch {
-            return .failure(UsageFailure(description: error.description, interrupted: error.code == .interrupted))
+            self.exchange = nil
+            return .failure(UsageFailure(description: error.description))
         }
+        self.exchange = nil
         guard response.status == 200 else {
             return .failure(UsageFailure(description: "the Usage API answered HTTP \(response.status)", status: response.status))
         }
         return Self.percent(in: response.body)
+    }
+
+    /// Abandons the sample under way and closes its connection.
+    func cancel() {
+        exchange?.cancel()
+        exchange = nil
     }
 
     /// `memory.percent` of a Usage API body: a finite, non-negative JSON number.

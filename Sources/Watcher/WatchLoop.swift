@@ -2,28 +2,37 @@ import JSON
 
 /// The watcher's rules, with no I/O and no clock of its own: when to sample, read the
 /// pod, patch the label, record an Event, back off, log, and stop. The driver
-/// (`Controller`) reports what happened, with the time, and carries out the `Action`
-/// each event returns; it decides nothing.
+/// (`Controller`) reports what happened, with the time, and carries out the steps each
+/// event returns; it decides nothing.
 ///
-/// Every event returns exactly one next step, since the driver does one thing at a
-/// time; a signal reaches the loop through `signal(_:now:)` whenever the driver waits.
+/// Work runs in two lanes that never wait on each other: the usage lane (one sample at
+/// a time, every interval) and the API lane (one request at a time: a pod read, a patch
+/// or an Event). A held API request does not delay sampling, and the write that goes out
+/// when the lane frees up is always the latest decision. Between events the driver
+/// waits for its requests, a signal, or `nextWake`, whichever comes first.
 struct WatchLoop {
-    /// What the loop asks the driver to do next.
+    /// What the loop asks the driver to start (or stop) now.
     enum Step: Equatable {
+        /// Usage lane: read the Usage API, then report `sampled` or `sampleFailed`.
         case sample
+        /// API lane: read the pod, then report `podRead` or `podReadFailed`.
         case readPod
+        /// API lane: patch the label to the value, then report `patched` or `patchFailed`.
         case patchLabel(String)
+        /// API lane: create the Event, then report `eventRecorded` or `eventFailed`.
         case recordEvent(JSON)
-        /// Wait for the time (monotonic seconds) or a signal, then report `tick` or `signal`.
-        case waitUntil(Double)
+        /// Abandon the sample under way; no event is reported for it.
+        case cancelSample
+        /// Abandon the API request under way (closing its connection); no event is reported for it.
+        case cancelRequest
         case exit(Int32)
     }
 
-    /// The next step, the lines to log first, and the deadline the step's request must
-    /// keep (set while stopping).
+    /// The steps to take in order, the lines to log first, and the deadline (monotonic
+    /// seconds) an API request started by these steps must keep (set while stopping).
     struct Action {
         var logs: [LogLine] = []
-        var step: Step
+        var steps: [Step] = []
         var deadline: Double?
     }
 
@@ -41,16 +50,21 @@ struct WatchLoop {
     }
 
     private enum Phase {
-        /// Reading the pod for the first time, retrying until `giveUpAt`.
-        case starting(giveUpAt: Double, startedAt: Double, backoff: Backoff)
-        /// Inside one check; `resynced` and `wrote` say which steps it has taken.
-        case checking(resynced: Bool, wrote: Bool, failed: Bool)
-        /// Between checks.
-        case idle
+        /// Reading the pod for the first time until `giveUpAt`; after a failure the next
+        /// try waits until `retryAt`.
+        case starting(giveUpAt: Double, startedAt: Double, backoff: Backoff, retryAt: Double?)
+        case running
         /// Setting `no` (then recording Events) before `retries.deadline`; after a
         /// failure, the next try waits until `resumeAt`.
         case stopping(retries: StopRetries, labelSet: Bool, resumeAt: Double?)
         case finished
+    }
+
+    /// The API lane's request under way.
+    private enum Request {
+        case read
+        case patch(Transition)
+        case event
     }
 
     let rules: Rules
@@ -58,6 +72,13 @@ struct WatchLoop {
     private var phase: Phase = .finished
     private var state: LabelController
     private var pod: PodReference
+    private var sampling = false
+    private var request: Request?
+    /// Whether a sample has come back (good or failed): no write goes out before, so that
+    /// a pod without the label is not given `yes` just before the first sample says `no`.
+    private var sampledOnce = false
+    /// In test mode: whether the one check failed.
+    private var checkFailed = false
     private var nextCheck = 0.0
     private var nextResync = 0.0
     private var writeBackoff = Backoff()
@@ -86,16 +107,36 @@ struct WatchLoop {
     /// The label's value at the API server as last seen or written.
     var labelAtServer: String? { state.labelAtServer }
 
+    /// When to report `tick` if nothing else happens first; nil waits for the requests under way.
+    var nextWake: Double? {
+        switch phase {
+        case .starting(_, _, _, let retryAt):
+            return request == nil ? retryAt : nil
+        case .running:
+            let usage = sampling || (rules.testMode && sampledOnce) ? nil : nextCheck
+            let api = request == nil ? apiWork.map { $0.at }.min() : nil
+            return [usage, api].compactMap { $0 }.min()
+        case .stopping(let retries, _, let resumeAt):
+            // The budget bounds every wait, whatever a request or a plugin does.
+            return min(resumeAt ?? retries.deadline, retries.deadline)
+        case .finished:
+            return nil
+        }
+    }
+
     // MARK: Start
 
     /// The first step: read the pod.
     mutating func start(now: Double) -> Action {
-        phase = .starting(giveUpAt: now + rules.startupTimeout, startedAt: now, backoff: Backoff(base: 0.5, cap: 5))
-        return Action(step: .readPod)
+        phase = .starting(giveUpAt: now + rules.startupTimeout, startedAt: now, backoff: Backoff(base: 0.5, cap: 5),
+                          retryAt: nil)
+        request = .read
+        return Action(steps: [.readPod])
     }
 
     /// The pod was read: its label's value (nil when it has none) and uid.
     mutating func podRead(labelValue: String?, uid: String, now: Double) -> Action {
+        request = nil
         var logs: [LogLine] = []
         pod = PodReference(namespace: pod.namespace, name: pod.name, uid: uid)
         nextResync = now + rules.resyncInterval
@@ -104,9 +145,9 @@ struct WatchLoop {
             state.podRead(labelValue: labelValue)
             logs.append(LogLine(.info, "watching pod", ["pod": "\(pod.namespace)/\(pod.name)",
                                                         "label": labelValue ?? "(none)"]))
+            phase = .running
             nextCheck = now
-            return beginCheck(now: now, logs: logs)
-        case .checking(_, let wrote, let failed):
+        case .running:
             if labelValue != state.labelAtServer {
                 logs.append(LogLine(.warning, "the label was changed outside the watcher", ["found": labelValue ?? "(none)"]))
             }
@@ -117,38 +158,35 @@ struct WatchLoop {
             if case .logRecovered(let failures, let failedFor) = resyncWarning.succeeded(now: now) {
                 logs.append(recovered("the pod can be read again", failures, failedFor))
             }
-            phase = .checking(resynced: true, wrote: wrote, failed: failed)
-            return continueCheck(now: now, logs: logs)
-        case .idle, .stopping, .finished:
-            preconditionFailure("a pod read outside a start or a check")
+        case .stopping, .finished:
+            preconditionFailure("a pod read during the stop, whose requests were cancelled")
         }
+        return schedule(now: now, logs: logs)
     }
 
     mutating func podReadFailed(_ failure: APIFailure, now: Double) -> Action {
+        request = nil
         switch phase {
-        case .starting(let giveUpAt, let startedAt, var backoff):
-            if failure.wasInterrupted { return Action(step: .waitUntil(now)) }  // the signal is waiting
+        case .starting(let giveUpAt, let startedAt, var backoff, _):
             guard failure.isRetryable, failure.status != 409 else {
                 phase = .finished
                 return Action(logs: [LogLine(.error, explain.message(failure, verb: "get", resource: "pods"),
                                              ["error": failure.description], hint: explain.hint(failure, verb: "get"))],
-                              step: .exit(1))
+                              steps: [.exit(1)])
             }
             guard now < giveUpAt else {
                 phase = .finished
                 return Action(logs: [LogLine(.error, "the API server could not be reached",
                                              ["error": failure.description, "waited": formatSeconds(now - startedAt)])],
-                              step: .exit(1))
+                              steps: [.exit(1)])
             }
             // The last wait is cut short so that one more try falls on the deadline.
             let delay = min(backoff.nextDelay(retryAfter: failure.retryAfter, random: random()), giveUpAt - now)
-            phase = .starting(giveUpAt: giveUpAt, startedAt: startedAt, backoff: backoff)
+            phase = .starting(giveUpAt: giveUpAt, startedAt: startedAt, backoff: backoff, retryAt: now + delay)
             return Action(logs: [LogLine(.warning, "the API server is not reachable yet; retrying",
-                                         ["error": failure.description, "retry_in": formatSeconds(delay)])],
-                          step: .waitUntil(now + delay))
-        case .checking(_, let wrote, _):
-            phase = .checking(resynced: true, wrote: wrote, failed: true)
-            if failure.wasInterrupted { return endCheck(now: now, logs: []) }
+                                         ["error": failure.description, "retry_in": formatSeconds(delay)])])
+        case .running:
+            checkFailed = true
             var logs: [LogLine] = []
             switch resyncWarning.failed(now: now) {
             case .logFirst:
@@ -159,46 +197,53 @@ struct WatchLoop {
                 break
             }
             nextResync = now + min(rules.resyncInterval, 5)
-            return continueCheck(now: now, logs: logs)
-        case .idle, .stopping, .finished:
-            preconditionFailure("a pod read outside a start or a check")
+            return schedule(now: now, logs: logs)
+        case .stopping, .finished:
+            preconditionFailure("a pod read during the stop, whose requests were cancelled")
         }
     }
 
-    // MARK: Checks
+    // MARK: Samples, writes and Events
 
-    /// A wait ended at its time.
+    /// `nextWake` came.
     mutating func tick(now: Double) -> Action {
         switch phase {
-        case .starting:
-            return Action(step: .readPod)
-        case .idle:
-            return now >= nextCheck ? beginCheck(now: now, logs: []) : Action(step: .waitUntil(nextCheck))
-        case .checking:
-            return continueCheck(now: now, logs: [])
-        case .stopping:
-            return resumeStop(now: now)
+        case .starting(let giveUpAt, let startedAt, let backoff, let retryAt):
+            guard request == nil, let retryAt, now >= retryAt else { return Action() }
+            phase = .starting(giveUpAt: giveUpAt, startedAt: startedAt, backoff: backoff, retryAt: nil)
+            request = .read
+            return Action(steps: [.readPod])
+        case .running:
+            return schedule(now: now, logs: [])
+        case .stopping(let retries, let labelSet, _):
+            guard now >= retries.deadline else { return resumeStop(now: now) }
+            var logs: [LogLine] = []
+            if !labelSet {
+                logs.append(LogLine(.error, "could not set the label before stopping", ["error": "no answer within the stop's budget"]))
+            }
+            var action = finishStop(logs: logs)
+            if request != nil { action.steps.insert(.cancelRequest, at: 0) }
+            request = nil
+            return action
         case .finished:
             preconditionFailure("a tick after the exit")
         }
     }
 
     mutating func sampled(percent: Double, now: Double) -> Action {
+        sampleEnded(now: now)
         var logs = [LogLine(.debug, "sample", ["percent": formatPercent(percent), "threshold": formatPercent(rules.threshold)])]
         if case .logRecovered(let failures, let failedFor) = usageWarning.succeeded(now: now) {
             logs.append(recovered("the Usage API answers again", failures, failedFor))
         }
         state.sampled(percent: percent)
         lastPercent = percent
-        return continueCheck(now: now, logs: logs)
+        return schedule(now: now, logs: logs)
     }
 
     mutating func sampleFailed(_ failure: UsageFailure, now: Double) -> Action {
-        // A signal cut the sample short: not the Usage API's fault, and not counted.
-        if failure.interrupted { return endCheck(now: now, logs: []) }
-        if case .checking(let resynced, let wrote, _) = phase {
-            phase = .checking(resynced: resynced, wrote: wrote, failed: true)
-        }
+        sampleEnded(now: now)
+        checkFailed = true
         state.sampleFailed(failure.description)
         var logs = [LogLine(.debug, "sample failed", ["error": failure.description,
                                                       "failures_in_row": "\(state.consecutiveFailures)"])]
@@ -213,64 +258,67 @@ struct WatchLoop {
         case .stayQuiet:
             break
         }
-        return continueCheck(now: now, logs: logs)
+        return schedule(now: now, logs: logs)
     }
 
     mutating func patched(uid: String, now: Double, wall: WallClock) -> Action {
-        let logs = written(uid: uid, wall: wall)
+        guard case .patch(let transition) = request else { preconditionFailure("a patch nobody asked for") }
+        request = nil
+        let logs = written(transition, uid: uid, wall: wall)
         switch phase {
-        case .checking(let resynced, _, let failed):
+        case .running:
             writeBackoff.reset()
-            phase = .checking(resynced: resynced, wrote: true, failed: failed)
-            return continueCheck(now: now, logs: logs)
+            return schedule(now: now, logs: logs)
         case .stopping(let retries, _, _):
             phase = .stopping(retries: retries, labelSet: true, resumeAt: nil)
             eventNotBefore = 0
             var action = resumeStop(now: now)
             action.logs = logs + action.logs
             return action
-        case .starting, .idle, .finished:
-            preconditionFailure("a patch outside a check or the stop")
+        case .starting, .finished:
+            preconditionFailure("a patch outside the running loop or the stop")
         }
     }
 
     mutating func patchFailed(_ failure: APIFailure, now: Double) -> Action {
+        guard case .patch(let transition) = request else { preconditionFailure("a patch nobody asked for") }
+        request = nil
         switch phase {
-        case .checking(let resynced, _, _):
-            phase = .checking(resynced: resynced, wrote: true, failed: true)
-            if failure.wasInterrupted { return endCheck(now: now, logs: []) }
+        case .running:
+            checkFailed = true
             let delay = writeBackoff.nextDelay(retryAfter: failure.retryAfter, random: random())
             writeNotBefore = now + delay
             if failure.status == 409 { nextResync = now }  // someone else wrote: read before writing again
-            let fields: KeyValuePairs<String, String> = ["label": state.pendingWrite?.labelValue ?? "", "error": failure.description,
+            let fields: KeyValuePairs<String, String> = ["label": transition.labelValue, "error": failure.description,
                                                          "retry_in": formatSeconds(delay)]
             let line = failure.isRetryable
                 ? LogLine(.warning, "setting the label failed; will retry", fields)
                 : LogLine(.error, explain.message(failure, verb: "patch", resource: "pods"), fields,
                           hint: explain.hint(failure, verb: "patch"))
-            return continueCheck(now: now, logs: [line])
+            return schedule(now: now, logs: [line])
         case .stopping(var retries, _, _):
             guard let delay = retries.delay(after: failure, now: now, random: random()) else {
                 return finishStop(logs: [LogLine(.error, "could not set the label before stopping",
                                                  ["error": failure.description])])
             }
             phase = .stopping(retries: retries, labelSet: false, resumeAt: now + delay)
-            let logs = failure.wasInterrupted ? [] : [LogLine(.warning, "setting the label failed; retrying before stopping",
-                                                              ["error": failure.description, "retry_in": formatSeconds(delay)])]
-            return Action(logs: logs, step: .waitUntil(now + delay))
-        case .starting, .idle, .finished:
-            preconditionFailure("a patch outside a check or the stop")
+            return Action(logs: [LogLine(.warning, "setting the label failed; retrying before stopping",
+                                         ["error": failure.description, "retry_in": formatSeconds(delay)])])
+        case .starting, .finished:
+            preconditionFailure("a patch outside the running loop or the stop")
         }
     }
 
     mutating func eventRecorded(now: Double) -> Action {
+        request = nil
         pendingEvents.removeFirst()
         eventBackoff.reset()
         return afterEvent(now: now, logs: [])
     }
 
     mutating func eventFailed(_ failure: APIFailure, now: Double) -> Action {
-        if !failure.wasInterrupted && (failure.status == 409 || !failure.isRetryable) {
+        request = nil
+        if failure.status == 409 || !failure.isRetryable {
             // A duplicate name means it was recorded; an invalid Event never will be.
             pendingEvents.removeFirst()
             return afterEvent(now: now, logs: [LogLine(.error, explain.message(failure, verb: "create", resource: "events"),
@@ -278,19 +326,17 @@ struct WatchLoop {
                                                        hint: explain.hint(failure, verb: "create"))])
         }
         switch phase {
-        case .checking:
-            // Kept for later; an interrupted one too: the API server refused nothing.
-            if failure.wasInterrupted { return endCheck(now: now, logs: []) }
+        case .running:
             let delay = eventBackoff.nextDelay(retryAfter: failure.retryAfter, random: random())
             eventNotBefore = now + delay
-            return endCheck(now: now, logs: [LogLine(.warning, "recording an Event failed; will retry",
+            return schedule(now: now, logs: [LogLine(.warning, "recording an Event failed; will retry",
                                                      ["error": failure.description, "retry_in": formatSeconds(delay)])])
         case .stopping(var retries, let labelSet, _):
             guard let delay = retries.delay(after: failure, now: now, random: random()) else { return finishStop(logs: []) }
             phase = .stopping(retries: retries, labelSet: labelSet, resumeAt: now + delay)
-            return Action(step: .waitUntil(now + delay))
-        case .starting, .idle, .finished:
-            preconditionFailure("an Event outside a check or the stop")
+            return Action()
+        case .starting, .finished:
+            preconditionFailure("an Event outside the running loop or the stop")
         }
     }
 
@@ -299,20 +345,31 @@ struct WatchLoop {
     /// SIGTERM or SIGINT: set `no` and record the Terminating Event within the budget, then
     /// exit 0. The patch is sent even when the label reads `no` already: what was last seen
     /// may be stale, and a merge patch of a fixed value changes nothing when it is not.
+    /// Whatever was under way is cancelled, so the stop's patch goes out at once on a new
+    /// connection even when the old one hangs.
     mutating func signal(_ name: String, now: Double) -> Action {
         switch phase {
         case .stopping(var retries, let labelSet, let resumeAt):
             if retries.signalled() {
-                return finishStop(logs: [LogLine(.info, "stopping at once", ["signal": name])] + (labelSet ? [] : [
+                var action = finishStop(logs: [LogLine(.info, "stopping at once", ["signal": name])] + (labelSet ? [] : [
                     LogLine(.error, "could not set the label before stopping", ["error": "stopped by a third signal"])]))
+                if request != nil { action.steps.insert(.cancelRequest, at: 0) }
+                request = nil
+                return action
             }
             phase = .stopping(retries: retries, labelSet: labelSet, resumeAt: resumeAt)
-            return resumeStop(now: now)
-        case .starting, .checking, .idle:
+            return Action()
+        case .starting, .running:
+            var cancelled: [Step] = []
+            if sampling { cancelled.append(.cancelSample) }
+            if request != nil { cancelled.append(.cancelRequest) }
+            sampling = false
+            request = nil
             state.stopping(signal: name)
             phase = .stopping(retries: StopRetries(deadline: now + rules.stopBudget), labelSet: false, resumeAt: nil)
             var action = resumeStop(now: now)
             action.logs.insert(LogLine(.info, "stopping: rejecting new connections", ["signal": name]), at: 0)
+            action.steps = cancelled + action.steps
             return action
         case .finished:
             preconditionFailure("a signal after the exit")
@@ -323,89 +380,88 @@ struct WatchLoop {
         guard case .stopping(let retries, let labelSet, let resumeAt) = phase else {
             preconditionFailure("resuming a stop that did not begin")
         }
-        if let resumeAt, now < resumeAt {
-            return Action(step: .waitUntil(resumeAt), deadline: retries.deadline)
-        }
+        if request != nil { return Action() }
+        if let resumeAt, now < resumeAt { return Action() }
         phase = .stopping(retries: retries, labelSet: labelSet, resumeAt: nil)
         if !labelSet {
-            return Action(step: .patchLabel("no"), deadline: retries.deadline)
+            request = .patch(Transition(accepting: false, event: state.decision?.event))
+            return Action(steps: [.patchLabel("no")], deadline: retries.deadline)
         }
         if let event = pendingEvents.first, now + StopRetries.leastTry <= retries.deadline {
-            return Action(step: .recordEvent(event), deadline: retries.deadline)
+            request = .event
+            return Action(steps: [.recordEvent(event)], deadline: retries.deadline)
         }
         return finishStop(logs: [])
     }
 
     private mutating func finishStop(logs: [LogLine]) -> Action {
         phase = .finished
-        return Action(logs: logs + [LogLine(.info, "stopped")], step: .exit(0))
+        return Action(logs: logs + [LogLine(.info, "stopped")], steps: [.exit(0)])
     }
 
-    // MARK: The steps of a check
+    // MARK: Scheduling
 
-    private mutating func beginCheck(now: Double, logs: [LogLine]) -> Action {
-        phase = .checking(resynced: false, wrote: false, failed: false)
-        return Action(logs: logs, step: .sample)
-    }
-
-    /// After the sample: re-read the pod when due, then write when due, then send Events.
-    private mutating func continueCheck(now: Double, logs: [LogLine]) -> Action {
-        guard case .checking(let resynced, let wrote, _) = phase else { preconditionFailure("no check under way") }
-        if !resynced && now >= nextResync {
-            return Action(logs: logs, step: .readPod)
+    /// Starts what is due in each free lane; in test mode, exits once the one check is done.
+    private mutating func schedule(now: Double, logs: [LogLine]) -> Action {
+        guard case .running = phase else { preconditionFailure("scheduling outside the running loop") }
+        var action = Action(logs: logs)
+        if !sampling && !(rules.testMode && sampledOnce) && now >= nextCheck {
+            sampling = true
+            action.steps.append(.sample)
         }
-        if !wrote, let transition = state.pendingWrite {
-            if now >= writeNotBefore {
-                return Action(logs: logs, step: .patchLabel(transition.labelValue))
+        if request == nil, let work = apiWork.first(where: { $0.at <= now }) {
+            request = work.request
+            switch work.request {
+            case .read: action.steps.append(.readPod)
+            case .patch(let transition): action.steps.append(.patchLabel(transition.labelValue))
+            case .event: action.steps.append(.recordEvent(pendingEvents[0]))
             }
-            if rules.testMode { markFailed() }  // the one check cannot write: it failed
         }
-        if let event = pendingEvents.first, now >= eventNotBefore {
-            return Action(logs: logs, step: .recordEvent(event))
+        if rules.testMode && sampledOnce && !sampling && request == nil {
+            // The one check cannot write while backing off: it failed.
+            let failed = checkFailed || state.pendingWrite != nil
+            phase = .finished
+            action.steps.append(.exit(failed ? 1 : 0))
         }
-        return endCheck(now: now, logs: logs)
+        return action
+    }
+
+    /// The API lane's work in order of priority, each with the time it is due: a re-read,
+    /// then the write of the latest decision, then the oldest Event.
+    private var apiWork: [(request: Request, at: Double)] {
+        var work: [(request: Request, at: Double)] = [(.read, nextResync)]
+        if sampledOnce, let transition = state.pendingWrite {
+            work.append((.patch(transition), writeNotBefore))
+        }
+        if !pendingEvents.isEmpty {
+            work.append((.event, eventNotBefore))
+        }
+        return work
+    }
+
+    private mutating func sampleEnded(now: Double) {
+        guard case .running = phase, sampling else { preconditionFailure("a sample nobody asked for") }
+        sampling = false
+        sampledOnce = true
+        // A slow sample skips ticks rather than bursting.
+        nextCheck = max(nextCheck + rules.interval, now)
     }
 
     private mutating func afterEvent(now: Double, logs: [LogLine]) -> Action {
         switch phase {
-        case .checking:
-            return continueCheck(now: now, logs: logs)
+        case .running:
+            return schedule(now: now, logs: logs)
         case .stopping:
             var action = resumeStop(now: now)
             action.logs = logs + action.logs
             return action
-        case .starting, .idle, .finished:
-            preconditionFailure("an Event outside a check or the stop")
-        }
-    }
-
-    private mutating func endCheck(now: Double, logs: [LogLine]) -> Action {
-        guard case .checking(_, _, let failed) = phase else { preconditionFailure("no check under way") }
-        if rules.testMode {
-            phase = .finished
-            return Action(logs: logs, step: .exit(failed ? 1 : 0))
-        }
-        phase = .idle
-        // A slow check skips ticks rather than bursting.
-        nextCheck = max(nextCheck + rules.interval, now)
-        return Action(logs: logs, step: .waitUntil(nextCheck))
-    }
-
-    private mutating func markFailed() {
-        if case .checking(let resynced, let wrote, _) = phase {
-            phase = .checking(resynced: resynced, wrote: wrote, failed: true)
+        case .starting, .finished:
+            preconditionFailure("an Event outside the running loop or the stop")
         }
     }
 
     /// The label was written: remember it, log it, and queue its Event.
-    private mutating func written(uid: String, wall: WallClock) -> [LogLine] {
-        let transition: Transition
-        if case .stopping = phase {
-            transition = Transition(accepting: false, event: state.decision?.event)
-        } else {
-            guard let pending = state.pendingWrite else { preconditionFailure("a patch nobody asked for") }
-            transition = pending
-        }
+    private mutating func written(_ transition: Transition, uid: String, wall: WallClock) -> [LogLine] {
         state.written(transition)
         if !uid.isEmpty { pod = PodReference(namespace: pod.namespace, name: pod.name, uid: uid) }
         guard let event = transition.event else {

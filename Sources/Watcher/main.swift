@@ -56,11 +56,20 @@ func main() -> Int32 {
     if let setting = endpoint.verificationOffSetting {
         log.warning("the API server's certificate is not verified", ["setting": setting])
     }
-    let api = KubeAPI(endpoint: endpoint, timeout: settings.apiTimeout, interrupt: signals.descriptor,
-                      clock: monotonicSeconds)
-    let usage = UsagePoller(url: settings.usageURL, timeout: settings.usageTimeout, interrupt: signals.descriptor)
-    let controller = Controller(settings: settings, namespace: namespace, api: api, usage: usage,
-                                signals: signals, log: log)
+    let pod = PodReference(namespace: namespace, name: settings.podName, uid: "")
+    let rules = WatchLoop.Rules(interval: settings.checkingInterval, resyncInterval: settings.podResyncInterval,
+                                startupTimeout: settings.startupTimeout, testMode: settings.testMode,
+                                threshold: settings.memoryPercent, onUsageFailure: settings.onUsageFailure.rawValue)
+    let decisions = LabelController(threshold: settings.memoryPercent, policy: settings.onUsageFailure,
+                                    failureThreshold: settings.usageFailureThreshold)
+    let loop = WatchLoop(rules: rules, decisions: decisions, pod: pod,
+                         explain: FailureExplainer(namespace: namespace, podName: settings.podName,
+                                                   certificateAuthority: endpoint.certificateAuthoritySetting),
+                         random: { Double(UInt64.random(in: 0..<(1 << 53))) / Double(1 << 53) })
+    let api = KubeAPI(endpoint: endpoint, pod: pod, label: settings.label, timeout: settings.apiTimeout,
+                      interrupt: signals.descriptor)
+    let usage = UsagePoller(url: settings.usageURL, timeout: settings.usageTimeout)
+    let controller = Controller(loop: loop, api: api, usage: usage, signals: signals, log: log)
     return controller.run()
 }
 

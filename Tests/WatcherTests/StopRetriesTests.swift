@@ -43,14 +43,6 @@ final class StopRetriesTests: XCTestCase {
     func testNoTryIsStartedWithoutTimeForIt() {
         var stop = StopRetries(deadline: 1.5)
         XCTAssertNil(stop.delay(after: failure(503), now: 1.45, random: 1))
-        XCTAssertNil(stop.delay(after: APIFailure(.transport(.interrupted), reason: "", message: ""),
-                                now: 1.46, random: 0))
-    }
-
-    func testAnInterruptedRequestIsSentAgainAtOnce() {
-        var stop = StopRetries(deadline: 1.5)
-        XCTAssertEqual(stop.delay(after: APIFailure(.transport(.interrupted), reason: "", message: ""),
-                                  now: 0.15, random: 1), 0)
     }
 
     func testTheThirdSignalEndsTheStop() {

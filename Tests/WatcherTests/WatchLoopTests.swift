@@ -29,153 +29,188 @@ final class WatchLoopTests: XCTestCase {
         action.logs.map { $0.message }
     }
 
-    private func eventReason(_ step: WatchLoop.Step) -> String? {
-        guard case .recordEvent(let event) = step else { return nil }
+    private func eventReason(_ action: WatchLoop.Action) -> String? {
+        guard action.steps.count == 1, case .recordEvent(let event) = action.steps[0] else { return nil }
         return event["reason"]?.stringValue
     }
 
-    /// A loop that has read the pod (label `value`) at time 0 and is about to sample.
+    /// A loop that has read the pod (label `value`) at time 0 and is sampling.
     private func watching(_ value: String? = "yes", _ loop: WatchLoop? = nil) -> WatchLoop {
         var watch = loop ?? self.loop()
-        XCTAssertEqual(watch.start(now: 0).step, .readPod)
-        XCTAssertEqual(watch.podRead(labelValue: value, uid: "u1", now: 0).step, .sample)
+        XCTAssertEqual(watch.start(now: 0).steps, [.readPod])
+        XCTAssertEqual(watch.podRead(labelValue: value, uid: "u1", now: 0).steps, [.sample])
         return watch
+    }
+
+    /// Asserts that `action` starts nothing and the loop waits until `time`.
+    private func waits(_ action: WatchLoop.Action, _ watch: WatchLoop, until time: Double?,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(action.steps, [], "steps", file: file, line: line)
+        XCTAssertEqual(watch.nextWake, time, "wake", file: file, line: line)
+    }
+
+    /// One check from its tick: the tick starts the sample, the sample's action is returned.
+    private func check(_ watch: inout WatchLoop, percent: Double, at time: Double,
+                       file: StaticString = #filePath, line: UInt = #line) -> WatchLoop.Action {
+        XCTAssertEqual(watch.nextWake, time, "wake", file: file, line: line)
+        XCTAssertEqual(watch.tick(now: time).steps, [.sample], file: file, line: line)
+        return watch.sampled(percent: percent, now: time)
     }
 
     // MARK: How it decides
 
     func testAPodWithoutTheLabelGetsYesWithoutAnEvent() {
         var watch = watching(nil)
-        XCTAssertEqual(watch.sampled(percent: 10, now: 0).step, .patchLabel("yes"))
-        XCTAssertEqual(watch.patched(uid: "u1", now: 0, wall: wall).step, .waitUntil(1))
+        XCTAssertEqual(watch.sampled(percent: 10, now: 0).steps, [.patchLabel("yes")])
+        waits(watch.patched(uid: "u1", now: 0, wall: wall), watch, until: 1)
+    }
+
+    func testNothingIsWrittenBeforeTheFirstSample() {
+        var watch = watching(nil)
+        XCTAssertEqual(watch.nextWake, 30, "the sample is under way; the write waits for it, only the re-read is timed")
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")], "not yes first")
     }
 
     func testAtTheThresholdRejectsAndRecordsOverThreshold() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 75, now: 0).step, .patchLabel("no"))
+        XCTAssertEqual(watch.sampled(percent: 75, now: 0).steps, [.patchLabel("no")])
         let recorded = watch.patched(uid: "u1", now: 0, wall: wall)
-        XCTAssertEqual(eventReason(recorded.step), "OverThreshold")
+        XCTAssertEqual(eventReason(recorded), "OverThreshold")
         XCTAssertEqual(messages(recorded), ["label set"])
-        guard case .recordEvent(let event) = recorded.step else { return XCTFail("no Event") }
+        guard case .recordEvent(let event) = recorded.steps.first else { return XCTFail("no Event") }
         XCTAssertEqual(event["type"]?.stringValue, "Warning")
         XCTAssertEqual(event["message"]?.stringValue, "Rejecting new connections. Echo container uses 75%, threshold is 75%")
         XCTAssertEqual(event["involvedObject"]?["uid"]?.stringValue, "u1")
-        XCTAssertEqual(watch.eventRecorded(now: 0).step, .waitUntil(1))
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 1).step, .waitUntil(2), "no second write while it says no")
+        waits(watch.eventRecorded(now: 0), watch, until: 1)
+        waits(check(&watch, percent: 90, at: 1), watch, until: 2)  // no second write while it says no
     }
 
     func testBelowTheThresholdAcceptsAgainWithBelowThreshold() {
         var watch = watching("no")
-        XCTAssertEqual(watch.sampled(percent: 74.99, now: 0).step, .patchLabel("yes"))
-        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 0, wall: wall).step), "BelowThreshold")
+        XCTAssertEqual(watch.sampled(percent: 74.99, now: 0).steps, [.patchLabel("yes")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 0, wall: wall)), "BelowThreshold")
     }
 
     func testAFailedSampleKeepsTheLabelAndIsLoggedOnce() {
         var watch = watching()
         let first = watch.sampleFailed(UsageFailure(description: "refused"), now: 0)
-        XCTAssertEqual(first.step, .waitUntil(1))
+        waits(first, watch, until: 1)
         XCTAssertTrue(messages(first).contains("the Usage API failed; keeping the last decision"))
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
+        XCTAssertEqual(watch.tick(now: 1).steps, [.sample])
         let second = watch.sampleFailed(UsageFailure(description: "refused"), now: 1)
         XCTAssertEqual(second.logs.filter { $0.level >= .warning }.count, 0, "logged once, then once a minute")
-        XCTAssertEqual(watch.tick(now: 2).step, .sample)
-        XCTAssertEqual(messages(watch.sampled(percent: 10, now: 2)), ["sample", "the Usage API answers again"])
+        XCTAssertEqual(messages(check(&watch, percent: 10, at: 2)), ["sample", "the Usage API answers again"])
     }
 
     func testRejectPolicyTurnsNoAfterTheFailureThreshold() {
         var watch = watching("yes", loop(policy: .reject, failures: 2))
-        XCTAssertEqual(watch.sampleFailed(UsageFailure(description: "down"), now: 0).step, .waitUntil(1))
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
-        XCTAssertEqual(watch.sampleFailed(UsageFailure(description: "down"), now: 1).step, .patchLabel("no"))
-        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 1, wall: wall).step), "UsageUnavailable")
+        waits(watch.sampleFailed(UsageFailure(description: "down"), now: 0), watch, until: 1)
+        XCTAssertEqual(watch.tick(now: 1).steps, [.sample])
+        XCTAssertEqual(watch.sampleFailed(UsageFailure(description: "down"), now: 1).steps, [.patchLabel("no")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 1, wall: wall)), "UsageUnavailable")
     }
 
-    func testAnInterruptedSampleIsNotAFailure() {
+    func testASlowSampleSkipsTicksRatherThanBursting() {
         var watch = watching()
-        let action = watch.sampleFailed(UsageFailure(description: "interrupted", interrupted: true), now: 0)
-        XCTAssertEqual(action.step, .waitUntil(1))
-        XCTAssertTrue(action.logs.isEmpty)
+        XCTAssertEqual(watch.sampled(percent: 10, now: 3.5).steps, [.sample], "the next one at once, and only one")
+        waits(watch.sampled(percent: 10, now: 3.6), watch, until: 4.5)
     }
 
-    func testASlowCheckSkipsTicksRatherThanBursting() {
+    // MARK: Two lanes
+
+    func testSamplingGoesOnWhileAPatchIsHeldAndTheLatestDecisionIsWrittenNext() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 10, now: 3.5).step, .waitUntil(3.5))
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        // The API server holds the patch; every tick still samples, and decides.
+        waits(check(&watch, percent: 10, at: 1), watch, until: 2)
+        waits(check(&watch, percent: 95, at: 2), watch, until: 3)
+        waits(check(&watch, percent: 20, at: 3), watch, until: 4)
+        XCTAssertEqual(watch.tick(now: 4).steps, [.sample])
+        // The held patch is answered while a sample is under way: the latest decision goes next.
+        let answered = watch.patched(uid: "u1", now: 4.5, wall: wall)
+        XCTAssertEqual(answered.steps, [.patchLabel("yes")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 4.6, wall: wall)), "OverThreshold")
+        XCTAssertEqual(eventReason(watch.eventRecorded(now: 4.7)), "BelowThreshold")
+        XCTAssertEqual(watch.labelAtServer, "yes")
+    }
+
+    func testAHeldSampleDelaysNoWrite() {
+        var watch = watching("yes", loop(resync: 2))
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        XCTAssertEqual(watch.tick(now: 1).steps, [.sample])
+        XCTAssertEqual(watch.nextWake, 2, "the re-read is due while the sample hangs")
+        XCTAssertEqual(watch.tick(now: 2).steps, [.readPod])
+        XCTAssertEqual(watch.podRead(labelValue: "no", uid: "u1", now: 2.1).steps, [.patchLabel("yes")])
     }
 
     // MARK: Re-reads
 
     func testThePodIsReadAgainEveryResyncIntervalAndAnOutsideChangeIsPutRight() {
         var watch = watching("yes", loop(resync: 2))
-        XCTAssertEqual(watch.sampled(percent: 10, now: 0).step, .waitUntil(1))
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 10, now: 1).step, .waitUntil(2))
-        XCTAssertEqual(watch.tick(now: 2).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 10, now: 2).step, .readPod)
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        waits(check(&watch, percent: 10, at: 1), watch, until: 2)
+        XCTAssertEqual(watch.tick(now: 2).steps, [.sample, .readPod])
         let read = watch.podRead(labelValue: "no", uid: "u1", now: 2)
-        XCTAssertEqual(read.step, .patchLabel("yes"))
+        XCTAssertEqual(read.steps, [.patchLabel("yes")], "put right at once, by the last decision")
         XCTAssertEqual(messages(read), ["the label was changed outside the watcher"])
+        XCTAssertEqual(watch.sampled(percent: 10, now: 2).steps, [])
     }
 
     func testAFailedReadIsTriedAgainWithinFiveSeconds() {
         var watch = watching("yes", loop(resync: 30))
-        for second in 0..<30 {
-            XCTAssertEqual(watch.sampled(percent: 10, now: Double(second)).step, .waitUntil(Double(second + 1)))
-            XCTAssertEqual(watch.tick(now: Double(second + 1)).step, .sample)
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        for second in 1..<30 {
+            waits(check(&watch, percent: 10, at: Double(second)), watch, until: Double(second + 1))
         }
-        XCTAssertEqual(watch.sampled(percent: 10, now: 30).step, .readPod)
-        XCTAssertEqual(watch.podReadFailed(status(503), now: 30).step, .waitUntil(31))
+        XCTAssertEqual(watch.tick(now: 30).steps, [.sample, .readPod])
+        XCTAssertEqual(watch.podReadFailed(status(503), now: 30).steps, [])
+        XCTAssertEqual(watch.sampled(percent: 10, now: 30).steps, [])
         for second in 31...34 {
-            XCTAssertEqual(watch.tick(now: Double(second)).step, .sample)
-            XCTAssertEqual(watch.sampled(percent: 10, now: Double(second)).step, .waitUntil(Double(second + 1)))
+            waits(check(&watch, percent: 10, at: Double(second)), watch, until: Double(second + 1))
         }
-        XCTAssertEqual(watch.tick(now: 35).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 10, now: 35).step, .readPod)
+        XCTAssertEqual(watch.tick(now: 35).steps, [.sample, .readPod])
     }
 
     // MARK: Write faults
 
     func testARetryableWriteFailureBacksOffHonouringRetryAfter() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
         let failed = watch.patchFailed(status(429, retryAfter: 4), now: 0)
-        XCTAssertEqual(failed.step, .waitUntil(1))
+        waits(failed, watch, until: 1)
         XCTAssertEqual(messages(failed), ["setting the label failed; will retry"])
         for second in 1...3 {
-            XCTAssertEqual(watch.tick(now: Double(second)).step, .sample)
-            XCTAssertEqual(watch.sampled(percent: 90, now: Double(second)).step, .waitUntil(Double(second + 1)))
+            waits(check(&watch, percent: 90, at: Double(second)), watch, until: Double(second + 1))
         }
-        XCTAssertEqual(watch.tick(now: 4).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 4).step, .patchLabel("no"))
+        XCTAssertEqual(watch.tick(now: 4).steps, [.sample, .patchLabel("no")])
     }
 
     func testServerErrorsBackOffExponentially() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
-        XCTAssertEqual(watch.patchFailed(status(503), now: 0).step, .waitUntil(1))  // next write at 0.5
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 1).step, .patchLabel("no"))
-        XCTAssertEqual(watch.patchFailed(status(500), now: 1).step, .waitUntil(2))  // next write at 2
-        XCTAssertEqual(watch.tick(now: 2).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 2).step, .patchLabel("no"))
-        XCTAssertEqual(watch.patchFailed(transport(.readTimeout), now: 2).step, .waitUntil(3))  // next at 4
-        XCTAssertEqual(watch.tick(now: 3).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 3).step, .waitUntil(4))
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        waits(watch.patchFailed(status(503), now: 0), watch, until: 0.5)
+        XCTAssertEqual(watch.tick(now: 0.5).steps, [.patchLabel("no")])
+        waits(watch.patchFailed(status(500), now: 0.5), watch, until: 1)
+        XCTAssertEqual(watch.tick(now: 1).steps, [.sample])
+        waits(watch.sampled(percent: 90, now: 1), watch, until: 1.5)
+        XCTAssertEqual(watch.tick(now: 1.5).steps, [.patchLabel("no")])
+        waits(watch.patchFailed(transport(.readTimeout), now: 1.5), watch, until: 2)
+        waits(check(&watch, percent: 90, at: 2), watch, until: 3)  // the next write at 3.5
+        waits(check(&watch, percent: 90, at: 3), watch, until: 3.5)
     }
 
     func testAConflictReadsThePodBeforeWritingAgain() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
-        XCTAssertEqual(watch.patchFailed(status(409), now: 0).step, .readPod)
-        XCTAssertEqual(watch.podRead(labelValue: "no", uid: "u1", now: 0).step, .waitUntil(1),
-                       "someone else wrote no: nothing left to write")
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        XCTAssertEqual(watch.patchFailed(status(409), now: 0).steps, [.readPod])
+        waits(watch.podRead(labelValue: "no", uid: "u1", now: 0), watch, until: 1)  // someone else wrote no
     }
 
     func testForbiddenAndNotFoundAreLoggedAsErrorsThatNameTheCause() {
         for (code, text) in [(401, "rejected the token"), (403, "must grant \"patch\" on \"pods\""), (404, "not found"),
                              (422, "refused to patch pods")] {
             var watch = watching()
-            XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
+            XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
             let failed = watch.patchFailed(status(code), now: 0)
             XCTAssertEqual(failed.logs.first?.level, .error, "\(code)")
             XCTAssertTrue(messages(failed).first?.contains(text) ?? false, "\(code): \(messages(failed))")
@@ -184,64 +219,52 @@ final class WatchLoopTests: XCTestCase {
 
     func testAGoodReadEndsTheWriteBackoff() {
         var watch = watching("yes", loop(resync: 1))
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
-        XCTAssertEqual(watch.patchFailed(status(503, retryAfter: 30), now: 0).step, .waitUntil(1))
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 1).step, .readPod)
-        XCTAssertEqual(watch.podRead(labelValue: "yes", uid: "u1", now: 1).step, .patchLabel("no"))
-    }
-
-    func testAnInterruptedWriteIsNeitherLoggedNorBackedOff() {
-        var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
-        let failed = watch.patchFailed(transport(.interrupted), now: 0)
-        XCTAssertTrue(failed.logs.isEmpty)
-        XCTAssertEqual(failed.step, .waitUntil(1))
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        waits(watch.patchFailed(status(503, retryAfter: 30), now: 0), watch, until: 1)
+        XCTAssertEqual(watch.tick(now: 1).steps, [.sample, .readPod])
+        XCTAssertEqual(watch.podRead(labelValue: "yes", uid: "u1", now: 1).steps, [.patchLabel("no")])
     }
 
     // MARK: Events
 
     func testAFailedEventIsKeptAndSentLaterAndADuplicateCountsAsRecorded() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
-        let event = watch.patched(uid: "u1", now: 0, wall: wall).step
-        XCTAssertEqual(watch.eventFailed(status(503), now: 0).step, .waitUntil(1))
-        XCTAssertEqual(watch.tick(now: 1).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 1).step, event, "the same Event, with the same name")
-        let duplicate = watch.eventFailed(status(409), now: 1)
-        XCTAssertEqual(duplicate.step, .waitUntil(2))
-        XCTAssertEqual(watch.tick(now: 2).step, .sample)
-        XCTAssertEqual(watch.sampled(percent: 90, now: 2).step, .waitUntil(3), "nothing left to send")
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        let event = watch.patched(uid: "u1", now: 0, wall: wall).steps
+        waits(watch.eventFailed(status(503), now: 0), watch, until: 0.5)
+        XCTAssertEqual(watch.tick(now: 0.5).steps, event, "the same Event, with the same name")
+        waits(watch.eventFailed(status(409), now: 0.5), watch, until: 1)
+        waits(check(&watch, percent: 90, at: 1), watch, until: 2)  // nothing left to send
     }
 
     // MARK: Start
 
     func testStartRetriesAnUnreachableAPIServerThenGivesUp() {
         var watch = loop()
-        XCTAssertEqual(watch.start(now: 0).step, .readPod)
+        XCTAssertEqual(watch.start(now: 0).steps, [.readPod])
         let retry = watch.podReadFailed(transport(.refused), now: 0)
-        XCTAssertEqual(retry.step, .waitUntil(0.5))
+        waits(retry, watch, until: 0.5)
         XCTAssertEqual(messages(retry), ["the API server is not reachable yet; retrying"])
-        XCTAssertEqual(watch.tick(now: 0.5).step, .readPod)
-        XCTAssertEqual(watch.podReadFailed(transport(.refused), now: 59.5).step, .waitUntil(60), "cut to the deadline")
-        XCTAssertEqual(watch.tick(now: 60).step, .readPod)
+        XCTAssertEqual(watch.tick(now: 0.5).steps, [.readPod])
+        waits(watch.podReadFailed(transport(.refused), now: 59.5), watch, until: 60)  // cut to the deadline
+        XCTAssertEqual(watch.tick(now: 60).steps, [.readPod])
         let gaveUp = watch.podReadFailed(transport(.refused), now: 60)
-        XCTAssertEqual(gaveUp.step, .exit(1))
+        XCTAssertEqual(gaveUp.steps, [.exit(1)])
         XCTAssertEqual(messages(gaveUp), ["the API server could not be reached"])
     }
 
     func testStartStopsAtOnceOnFailuresWaitingWillNotMend() {
         for code in [401, 403, 404, 409] {
             var watch = loop()
-            XCTAssertEqual(watch.start(now: 0).step, .readPod)
+            XCTAssertEqual(watch.start(now: 0).steps, [.readPod])
             let action = watch.podReadFailed(status(code), now: 0)
-            XCTAssertEqual(action.step, .exit(1), "\(code)")
+            XCTAssertEqual(action.steps, [.exit(1)], "\(code)")
             XCTAssertEqual(action.logs.first?.level, .error)
         }
         var rejected = loop()
         _ = rejected.start(now: 0)
         let certificate = rejected.podReadFailed(transport(.certificateRejected), now: 0)
-        XCTAssertEqual(certificate.step, .exit(1))
+        XCTAssertEqual(certificate.steps, [.exit(1)])
         XCTAssertEqual(messages(certificate), ["the API server's certificate did not verify against the CA from KUBE_CA_PATH (ca.crt)"])
         var watch = loop()
         _ = watch.start(now: 0)
@@ -251,49 +274,59 @@ final class WatchLoopTests: XCTestCase {
 
     func testTestModeRunsOneCheckAndExits() {
         var ok = watching("yes", loop(testMode: true))
-        XCTAssertEqual(ok.sampled(percent: 90, now: 0).step, .patchLabel("no"))
-        XCTAssertEqual(eventReason(ok.patched(uid: "u1", now: 0, wall: wall).step), "OverThreshold")
-        XCTAssertEqual(ok.eventRecorded(now: 0).step, .exit(0))
+        XCTAssertEqual(ok.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        XCTAssertEqual(eventReason(ok.patched(uid: "u1", now: 0, wall: wall)), "OverThreshold")
+        XCTAssertEqual(ok.eventRecorded(now: 0).steps, [.exit(0)])
         var failed = watching("yes", loop(testMode: true))
-        XCTAssertEqual(failed.sampleFailed(UsageFailure(description: "down"), now: 0).step, .exit(1))
+        XCTAssertEqual(failed.sampleFailed(UsageFailure(description: "down"), now: 0).steps, [.exit(1)])
+        var unwritten = watching("yes", loop(testMode: true))
+        XCTAssertEqual(unwritten.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        XCTAssertEqual(unwritten.patchFailed(status(503), now: 0).steps, [.exit(1)])
     }
 
     // MARK: Stop
 
     func testASignalSetsNoEvenWhenTheLabelReadsNoAndRecordsTerminating() {
         var watch = watching("no")
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .waitUntil(1))
+        waits(watch.sampled(percent: 90, now: 0), watch, until: 1)
         let stopping = watch.signal("SIGTERM", now: 0.5)
-        XCTAssertEqual(stopping.step, .patchLabel("no"))
+        XCTAssertEqual(stopping.steps, [.patchLabel("no")])
         XCTAssertEqual(stopping.deadline, 2.0)
         XCTAssertEqual(messages(stopping), ["stopping: rejecting new connections"])
         let event = watch.patched(uid: "u1", now: 0.6, wall: wall)
-        XCTAssertEqual(eventReason(event.step), "Terminating")
+        XCTAssertEqual(eventReason(event), "Terminating")
         XCTAssertEqual(event.deadline, 2.0)
         let done = watch.eventRecorded(now: 0.7)
-        XCTAssertEqual(done.step, .exit(0))
+        XCTAssertEqual(done.steps, [.exit(0)])
         XCTAssertEqual(messages(done), ["stopped"])
+    }
+
+    func testASignalCancelsWhatIsUnderWaySoTheStopNeverWaitsOnIt() {
+        var watch = watching()
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])  // held
+        XCTAssertEqual(watch.tick(now: 1).steps, [.sample])  // hangs too
+        let stopping = watch.signal("SIGTERM", now: 1.2)
+        XCTAssertEqual(stopping.steps, [.cancelSample, .cancelRequest, .patchLabel("no")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 1.3, wall: wall)), "Terminating")
     }
 
     func testASignalDuringStartRetriesStillSetsNo() {
         var watch = loop()
         _ = watch.start(now: 0)
-        XCTAssertEqual(watch.podReadFailed(status(503), now: 0).step, .waitUntil(0.5))
-        XCTAssertEqual(watch.signal("SIGTERM", now: 0.2).step, .patchLabel("no"))
+        waits(watch.podReadFailed(status(503), now: 0), watch, until: 0.5)
+        XCTAssertEqual(watch.signal("SIGTERM", now: 0.2).steps, [.patchLabel("no")])
     }
 
     func testAFailedStopPatchIsTriedAgainWithinTheBudget() {
         var watch = watching()
         _ = watch.sampled(percent: 10, now: 0)
-        XCTAssertEqual(watch.signal("SIGTERM", now: 0).step, .patchLabel("no"))
-        let retry = watch.patchFailed(status(503), now: 0)
-        XCTAssertEqual(retry.step, .waitUntil(0.05))
-        XCTAssertEqual(watch.tick(now: 0.05).step, .patchLabel("no"))
-        XCTAssertEqual(watch.patchFailed(status(429, retryAfter: 30), now: 0.1).step, .waitUntil(0.2),
-                       "a Retry-After that does not fit is not honoured")
-        XCTAssertEqual(watch.tick(now: 0.2).step, .patchLabel("no"))
+        XCTAssertEqual(watch.signal("SIGTERM", now: 0).steps, [.patchLabel("no")])
+        waits(watch.patchFailed(status(503), now: 0), watch, until: 0.05)
+        XCTAssertEqual(watch.tick(now: 0.05).steps, [.patchLabel("no")])
+        waits(watch.patchFailed(status(429, retryAfter: 30), now: 0.1), watch, until: 0.2)  // a Retry-After that does not fit
+        XCTAssertEqual(watch.tick(now: 0.2).steps, [.patchLabel("no")])
         let gaveUp = watch.patchFailed(status(403), now: 0.3)
-        XCTAssertEqual(gaveUp.step, .exit(0))
+        XCTAssertEqual(gaveUp.steps, [.exit(0)])
         XCTAssertEqual(messages(gaveUp), ["could not set the label before stopping", "stopped"])
     }
 
@@ -301,28 +334,38 @@ final class WatchLoopTests: XCTestCase {
         var watch = watching()
         _ = watch.sampled(percent: 10, now: 0)
         _ = watch.signal("SIGTERM", now: 0)
-        XCTAssertEqual(watch.patchFailed(transport(.readTimeout), now: 1.48).step, .exit(0))
+        XCTAssertEqual(watch.patchFailed(transport(.readTimeout), now: 1.48).steps, [.exit(0)])
+    }
+
+    func testTheStopEndsAtItsBudgetWhateverARequestDoes() {
+        var watch = watching()
+        _ = watch.sampled(percent: 10, now: 0)
+        _ = watch.signal("SIGTERM", now: 0)
+        XCTAssertEqual(watch.nextWake, 1.5, "the budget bounds the wait for the patch")
+        XCTAssertEqual(watch.tick(now: 1.0).steps, [], "a wake before the end changes nothing")
+        let ended = watch.tick(now: 1.5)
+        XCTAssertEqual(ended.steps, [.cancelRequest, .exit(0)])
+        XCTAssertEqual(messages(ended), ["could not set the label before stopping", "stopped"])
     }
 
     func testASecondSignalIsIgnoredAndAThirdEndsTheStop() {
         var watch = watching()
         _ = watch.sampled(percent: 10, now: 0)
         _ = watch.signal("SIGTERM", now: 0)
-        XCTAssertEqual(watch.patchFailed(transport(.interrupted), now: 0.15).step, .waitUntil(0.15))
-        XCTAssertEqual(watch.signal("SIGINT", now: 0.15).step, .patchLabel("no"), "the second signal is ignored")
-        XCTAssertEqual(watch.patchFailed(transport(.interrupted), now: 0.3).step, .waitUntil(0.3))
+        let second = watch.signal("SIGINT", now: 0.15)
+        XCTAssertEqual(second.steps, [], "the second signal is ignored: the patch goes on")
         let third = watch.signal("SIGINT", now: 0.3)
-        XCTAssertEqual(third.step, .exit(0))
+        XCTAssertEqual(third.steps, [.cancelRequest, .exit(0)])
         XCTAssertEqual(messages(third), ["stopping at once", "could not set the label before stopping", "stopped"])
     }
 
     func testEventsPendingBeforeTheStopAreSentFirst() {
         var watch = watching()
-        XCTAssertEqual(watch.sampled(percent: 90, now: 0).step, .patchLabel("no"))
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
         _ = watch.patched(uid: "u1", now: 0, wall: wall)
-        XCTAssertEqual(watch.eventFailed(status(503), now: 0).step, .waitUntil(1))
-        XCTAssertEqual(watch.signal("SIGTERM", now: 0.5).step, .patchLabel("no"))
-        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 0.6, wall: wall).step), "OverThreshold")
-        XCTAssertEqual(eventReason(watch.eventRecorded(now: 0.7).step), "Terminating")
+        waits(watch.eventFailed(status(503), now: 0), watch, until: 0.5)
+        XCTAssertEqual(watch.signal("SIGTERM", now: 0.4).steps, [.patchLabel("no")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 0.6, wall: wall)), "OverThreshold")
+        XCTAssertEqual(eventReason(watch.eventRecorded(now: 0.7)), "Terminating")
     }
 }

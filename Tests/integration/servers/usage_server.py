@@ -13,6 +13,8 @@ Prints `READY port=<port>` once listening on 127.0.0.1.
                    {"delay": 0.5}             seconds to wait before every /usage answer
                    {"total": 2000000000}      V8's total_available_size
     GET  /control  the state and "usage_requests", the number of /usage requests received
+    GET  /control/requests  {"times": [...]}: when each /usage request arrived (time.time(),
+                   the last 10000), the server's log of samples
 """
 import argparse
 import json
@@ -37,6 +39,7 @@ class UsageState:
         self.delay = 0.0
         self.total = 2_000_000_000
         self.usage_requests = 0
+        self.request_times = []
         self.hanging = 0
 
     def current_percent(self):
@@ -112,6 +115,10 @@ class UsageHandler(BaseHTTPRequestHandler):
             self.reply(200, "OK", "text/plain")
         elif self.path == "/control":
             self.reply(200, json.dumps(state.describe()))
+        elif self.path == "/control/requests":
+            with state.changed:
+                times = list(state.request_times)
+            self.reply(200, json.dumps({"times": times}))
         else:
             self.reply(404, "Not Found", "text/plain")
 
@@ -128,6 +135,7 @@ class UsageHandler(BaseHTTPRequestHandler):
     def usage(self, state):
         with state.changed:
             state.usage_requests += 1
+            state.request_times = state.request_times[-9999:] + [time.time()]
             delay = state.delay
         if delay:
             time.sleep(delay)

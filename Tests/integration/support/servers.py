@@ -264,6 +264,10 @@ class UsageServer:
     def state(self):
         return control(self.base + "/control")
 
+    def request_times(self):
+        """When each /usage request arrived (time.time()), oldest first: the samples taken."""
+        return control(self.base + "/control/requests")["times"]
+
     def stop(self):
         self.program.stop()
 
