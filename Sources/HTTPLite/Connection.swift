@@ -1,11 +1,10 @@
-import Glibc
-
-/// One open connection, plain or TLS, with its receive buffer.
+/// One open connection, plain or TLS, with its receive buffer. Every operation
+/// is tried once without blocking; `HTTPExchange` steps them.
 ///
 /// The buffer is reused from response to response; the parser reads it in
 /// place and only the body is copied out, once.
 final class Connection {
-    private let socket: Socket
+    let socket: Socket
     private let tls: TLSSession?
     private var storage: [UInt8] = []
     private var start = 0
@@ -15,16 +14,16 @@ final class Connection {
     private(set) var receivedNothing = true
     private var isClosed = false
 
-    /// Connects (and for https completes the TLS handshake) before `deadline`.
-    init(to url: HTTPURL, tlsContext: TLSContext?, deadline: Deadline, interrupt: Int32) throws(HTTPError) {
-        let addresses = try SocketAddress.resolve(host: url.host, port: url.port)
-        socket = try Socket.connect(to: addresses, deadline: deadline, interrupt: interrupt)
+    /// Takes a connected socket; for https sets up (but does not start) the TLS session,
+    /// verifying `url`'s host or the configured server name. Closes the socket when that fails.
+    init(socket: Socket, url: HTTPURL, tlsContext: TLSContext?) throws(HTTPError) {
+        self.socket = socket
         if let tlsContext {
             do throws(HTTPError) {
                 let name = tlsContext.serverName ?? url.host
                 let nameIsIP = tlsContext.serverName.map { SocketAddress.isIPv4($0) || SocketAddress.isIPv6($0) }
                     ?? (url.hostIsIP || url.host.contains(":"))
-                tls = try TLSSession(context: tlsContext, socket: socket, host: name, hostIsIP: nameIsIP, deadline: deadline)
+                tls = try TLSSession(context: tlsContext, socket: socket, host: name, hostIsIP: nameIsIP)
             } catch {
                 socket.close()
                 throw error
@@ -38,31 +37,46 @@ final class Connection {
         self.close()
     }
 
+    /// Takes the TLS handshake as far as it goes now: nil when done (always for plain HTTP),
+    /// else the poll events to wait for.
+    func handshake() throws(HTTPError) -> Int16? {
+        try tls?.handshake()
+    }
+
     /// Whether the peer closed this idle connection or sent something unasked.
     var peerHasClosed: Bool { hasLeftoverBytes || socket.hasUnexpectedInput }
 
-    func send(_ bytes: [UInt8], deadline: Deadline) throws(HTTPError) {
+    /// Whether OpenSSL holds decrypted bytes that no poll would announce.
+    var hasBufferedBytes: Bool { tls?.hasBufferedBytes ?? false }
+
+    /// Marks the start of a new request: no byte of its response has arrived.
+    func beginRequest() {
         receivedNothing = true
-        if let tls {
-            try tls.send(bytes[...], deadline: deadline)
-        } else {
-            try socket.send(bytes[...], deadline: deadline)
-        }
     }
 
-    /// Reads until `parser` has a whole response; throws on a malformed one, a timeout or a close.
-    /// With `firstByteDeadline`, a response none of whose bytes arrived by then is a `.readTimeout`.
-    func readResponse(with parser: inout ResponseParser, deadline: Deadline,
-                      firstByteDeadline: Deadline? = nil) throws(HTTPError) -> ParsedResponse {
-        // Nothing can be there yet right after a request, so wait before the first read.
-        var waitFirst = true
+    /// Writes what the connection takes of `bytes` now.
+    func send(_ bytes: ArraySlice<UInt8>) throws(HTTPError) -> Socket.Progress {
+        if let tls { return try tls.send(bytes) }
+        return try socket.send(bytes)
+    }
+
+    /// What `receive` got to.
+    enum Received {
+        case response(ParsedResponse)
+        /// The response is not complete; wait for these poll events.
+        case wouldBlock(events: Int16)
+    }
+
+    /// Reads and parses until `parser` has a whole response or nothing more is there;
+    /// throws on a malformed response or a close before its end.
+    func receive(with parser: inout ResponseParser) throws(HTTPError) -> Received {
         var atEndOfStream = false
         while true {
             if end > start || atEndOfStream {
                 switch parser.parse(storage[start..<end], atEndOfStream: atEndOfStream) {
                 case .done(let response, let consumed):
                     consume(consumed)
-                    return response
+                    return .response(response)
                 case .malformed(let error):
                     throw error
                 case .needMoreBytes where atEndOfStream:
@@ -71,9 +85,12 @@ final class Connection {
                     break
                 }
             }
-            let wait = receivedNothing ? firstByteDeadline ?? deadline : deadline
-            atEndOfStream = try fill(deadline: wait, waitFirst: waitFirst) == 0
-            waitFirst = false
+            switch try fill() {
+            case .transferred(let count):
+                atEndOfStream = count == 0
+            case .wouldBlock(let events):
+                return .wouldBlock(events: events)
+            }
         }
     }
 
@@ -95,34 +112,22 @@ final class Connection {
         }
     }
 
-    /// Reads once into the buffer's free space: the count, 0 at end of stream.
-    private func fill(deadline: Deadline, waitFirst: Bool) throws(HTTPError) -> Int {
+    /// Reads once into the buffer's free space.
+    private func fill() throws(HTTPError) -> Socket.Progress {
         makeRoom()
-        if waitFirst && !(tls?.hasBufferedBytes ?? false) {
-            guard try socket.wait(for: Int16(POLLIN), until: deadline) else {
-                throw HTTPError(.readTimeout, "no response before the deadline")
+        // Array's closures rethrow untyped errors, so the closure hands back a Result.
+        let progress = try storage.withUnsafeMutableBytes { raw in
+            Result { () throws(HTTPError) -> Socket.Progress in
+                let free = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
+                if let tls { return try tls.receive(into: free) }
+                return try socket.receive(into: free)
             }
+        }.get()
+        if case .transferred(let count) = progress {
+            if count > 0 { receivedNothing = false }
+            end += count
         }
-        while true {
-            // Array's closures rethrow untyped errors, so the closure hands back a Result.
-            let received = try storage.withUnsafeMutableBytes { raw in
-                Result { () throws(HTTPError) -> Int? in
-                    let free = UnsafeMutableRawBufferPointer(rebasing: raw[end...])
-                    // Not `tls?.receive(...) ?? socket.receive(...)`: a TLS "nothing yet" is nil
-                    // too, and the socket must then be left to OpenSSL.
-                    if let tls { return try tls.receive(into: free) }
-                    return try socket.receive(into: free)
-                }
-            }.get()
-            if let received {
-                if received > 0 { receivedNothing = false }
-                end += received
-                return received
-            }
-            guard try socket.wait(for: tls?.pendingEvents ?? Int16(POLLIN), until: deadline) else {
-                throw HTTPError(.readTimeout, "the response did not complete before the deadline")
-            }
-        }
+        return progress
     }
 
     /// Keeps at least 16 KiB free after `end`, moving unread bytes to the front before growing.

@@ -1,7 +1,8 @@
-/// A blocking HTTP/1.1 client for `http://` and `https://` URLs.
+/// An HTTP/1.1 client for `http://` and `https://` URLs: blocking with `execute(_:)`,
+/// or stepped from the caller's own `poll` loop with `start(_:)` (see `HTTPExchange`).
 ///
-/// It keeps one idle keep-alive connection per scheme, host and port. Not
-/// thread-safe: use one client per thread. Creating a client ignores SIGPIPE
+/// It keeps one idle keep-alive connection per scheme, host and port, and runs one
+/// exchange at a time. Not thread-safe: use one client per thread. Creating a client ignores SIGPIPE
 /// for the process, since OpenSSL writes to sockets with plain write(2).
 public final class HTTPClient {
     public struct Configuration: Sendable {
@@ -33,7 +34,7 @@ public final class HTTPClient {
         }
     }
 
-    private struct ConnectionKey: Hashable {
+    struct ConnectionKey: Hashable {
         let scheme: HTTPURL.Scheme
         let host: String
         let port: Int
@@ -41,10 +42,12 @@ public final class HTTPClient {
 
     public let configuration: Configuration
     /// How many connections this client has opened, for tests and statistics.
-    public private(set) var connectionsOpened = 0
+    public internal(set) var connectionsOpened = 0
     private var idle: [ConnectionKey: Connection] = [:]
     private var tlsContext: TLSContext?
+    /// The serialized request, lent to the exchange while it runs.
     private var requestBytes: [UInt8] = []
+    private var hasExchange = false
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -55,36 +58,39 @@ public final class HTTPClient {
         closeIdleConnections()
     }
 
-    /// Sends `request` and returns the whole response (any status).
-    /// Throws `HTTPError` for anything that kept a response from arriving intact.
+    /// Sends `request` and returns the whole response (any status), waiting as long as it takes
+    /// (within the configured deadlines): `start(_:)` and `advance()` with a `poll` in between.
+    /// Throws `HTTPError` for anything that kept a response from arriving intact, and
+    /// `.interrupted` when the configuration's interrupt descriptor becomes readable.
     public func execute(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        try serialize(request)
-        let timeout = request.timeout ?? configuration.timeout
-        let key = ConnectionKey(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
-        var deadline: Deadline?
-        if let connection = idle.removeValue(forKey: key) {
-            if !request.isIdempotent && connection.peerHasClosed {
-                // A request with effects is never sent where it may be lost.
-                connection.close()
-            } else {
-                let whole = Deadline.after(seconds: timeout)
-                let firstByte = request.isIdempotent
-                    ? configuration.reusedConnectionTimeout.map { Deadline.after(seconds: min($0, timeout / 3)) }
-                    : nil
-                do throws(HTTPError) {
-                    return try exchange(request, on: connection, key: key, deadline: whole, firstByteDeadline: firstByte)
-                } catch where connection.receivedNothing && request.isIdempotent
-                    && (error.code == .closedEarly || (error.code == .readTimeout && !whole.hasPassed)) {
-                    // The server had closed the idle connection, or the connection went
-                    // silent: the request was not answered. Send it once more, on a new
-                    // connection, within the same deadline.
-                    deadline = whole
-                }
+        let exchange = try start(request)
+        while true {
+            if let response = try exchange.advance() { return response }
+            guard let interest = exchange.interest else { preconditionFailure("an unfinished exchange waits for nothing") }
+            do throws(HTTPError) {
+                try Socket.wait(for: interest, interrupt: configuration.interruptDescriptor, until: exchange.wakeDeadline)
+            } catch {
+                exchange.cancel()
+                throw error
             }
         }
-        let connection = try openConnection(to: request.url, timeout: request.connectTimeout ?? configuration.connectTimeout)
-        return try exchange(request, on: connection, key: key, deadline: deadline ?? .after(seconds: timeout),
-                            firstByteDeadline: nil)
+    }
+
+    /// Starts `request`: takes a kept-alive connection or begins connecting a new one (name
+    /// resolution with getaddrinfo may block; IP literals and `localhost` do not). Call
+    /// `advance()` on the exchange at once, then whenever its `interest` is ready or its
+    /// `wakeAt` has come. Throws for a request that cannot be sent (`.invalidRequest`), a name
+    /// that does not resolve, unusable TLS settings, or when every address refused at once.
+    /// Only one exchange per client runs at a time: starting another before the last one
+    /// answered, failed or was cancelled traps.
+    public func start(_ request: HTTPRequest) throws(HTTPError) -> HTTPExchange {
+        precondition(!hasExchange, "an HTTPClient runs one exchange at a time; finish or cancel the last one first")
+        try serialize(request)
+        hasExchange = true
+        let exchange = HTTPExchange(client: self, request: request, bytes: requestBytes)
+        requestBytes = []
+        try exchange.begin()
+        return exchange
     }
 
     /// A GET of `url` with the client's defaults.
@@ -97,37 +103,29 @@ public final class HTTPClient {
         idle.removeAll()
     }
 
-    private func openConnection(to url: HTTPURL, timeout: Double) throws(HTTPError) -> Connection {
-        var context: TLSContext?
-        if url.scheme == .https {
-            if tlsContext == nil { tlsContext = try TLSContext(configuration.tls) }
-            context = tlsContext
-        }
-        let connection = try Connection(to: url, tlsContext: context, deadline: .after(seconds: timeout),
-                                        interrupt: configuration.interruptDescriptor)
-        connectionsOpened += 1
-        return connection
+    /// The kept-alive connection for `key`, taken out of the pool.
+    func takeIdleConnection(for key: ConnectionKey) -> Connection? {
+        idle.removeValue(forKey: key)
     }
 
-    private func exchange(_ request: HTTPRequest, on connection: Connection, key: ConnectionKey,
-                          deadline: Deadline, firstByteDeadline: Deadline?) throws(HTTPError) -> HTTPResponse {
-        var parser = ResponseParser(limits: configuration.limits, isHeadRequest: request.method == "HEAD")
-        let parsed: ParsedResponse
-        do throws(HTTPError) {
-            try connection.send(requestBytes, deadline: deadline)
-            parsed = try connection.readResponse(with: &parser, deadline: deadline,
-                                                 firstByteDeadline: firstByteDeadline.map { min($0, deadline) })
-        } catch {
-            connection.close()
-            throw error
-        }
-        if parsed.keepAlive && !request.headers.contains(token: "close", in: "Connection") && !connection.hasLeftoverBytes {
-            idle.removeValue(forKey: key)?.close()
-            idle[key] = connection
-        } else {
-            connection.close()
-        }
-        return parsed.response
+    /// Puts `connection` into the pool for `key`, closing one that was there.
+    func keepIdle(_ connection: Connection, for key: ConnectionKey) {
+        idle.removeValue(forKey: key)?.close()
+        idle[key] = connection
+    }
+
+    /// The TLS context every https connection of this client shares, made on first use.
+    func sharedTLSContext() throws(HTTPError) -> TLSContext {
+        if let tlsContext { return tlsContext }
+        let context = try TLSContext(configuration.tls)
+        tlsContext = context
+        return context
+    }
+
+    /// The running exchange ended and hands back the request buffer for the next one.
+    func exchangeEnded(returning bytes: [UInt8]) {
+        requestBytes = bytes
+        hasExchange = false
     }
 
     /// Writes the request into the reused `requestBytes` buffer.

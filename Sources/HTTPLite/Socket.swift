@@ -1,35 +1,30 @@
 import Glibc
 
-/// A non-blocking TCP socket whose every wait ends at a deadline.
+/// A non-blocking TCP socket. Every operation is tried once and says when it
+/// would block; the caller (an `HTTPExchange`) decides when to try again.
 ///
 /// Its system calls go through `System`; this file turns their errors into `HTTPError`s.
 struct Socket {
     let descriptor: Int32
-    /// A descriptor that ends every wait when it becomes readable (-1 for none),
-    /// so that a signal delivered through signalfd never waits out a timeout.
-    let interrupt: Int32
 
-    /// Connects to the first of `addresses` that accepts before `deadline`.
-    static func connect(to addresses: [SocketAddress], deadline: Deadline, interrupt: Int32) throws(HTTPError) -> Socket {
-        var lastError = HTTPError(.refused, "no address to connect to")
-        for address in addresses {
-            do throws(HTTPError) {
-                return try Self.connect(to: address, deadline: deadline, interrupt: interrupt)
-            } catch where error.code == .refused || error.code == .system {
-                lastError = error
-            }
-        }
-        throw lastError
+    /// What one non-blocking read or write did.
+    enum Progress {
+        /// This many bytes moved (0 for a read: the peer closed).
+        case transferred(Int)
+        /// Nothing moved; wait for these poll events.
+        case wouldBlock(events: Int16)
     }
 
-    private static func connect(to address: SocketAddress, deadline: Deadline, interrupt: Int32) throws(HTTPError) -> Socket {
+    /// Opens a socket and starts connecting it to `address`: the socket, and whether it is
+    /// already connected (otherwise wait for POLLOUT and ask `connectOutcome`).
+    static func startConnecting(to address: SocketAddress) throws(HTTPError) -> (socket: Socket, connected: Bool) {
         let descriptor: Int32
         do {
             descriptor = try System.socket(family: address.family)
         } catch {
             throw HTTPError(error)
         }
-        let socket = Socket(descriptor: descriptor, interrupt: interrupt)
+        let socket = Socket(descriptor: descriptor)
         do throws(HTTPError) {
             do {
                 // A request goes out in one write; Nagle would only delay it.
@@ -37,97 +32,90 @@ struct Socket {
             } catch {
                 throw HTTPError(error)
             }
-            let connected: Bool
             do {
-                connected = try System.connect(descriptor, to: address)
+                return (socket, try System.connect(descriptor, to: address))
             } catch {
                 throw connectError(error, address)
             }
-            if !connected {
-                guard try socket.wait(for: Int16(POLLOUT), until: deadline) else {
-                    throw HTTPError(.connectTimeout, "connecting to \(address) timed out")
-                }
-                let pending: Int32
-                do {
-                    pending = try System.getsockopt(descriptor, SOL_SOCKET, SO_ERROR)
-                } catch {
-                    throw HTTPError(error)
-                }
-                if pending != 0 { throw connectError(SystemError("connect", errno: pending), address) }
-            }
-            return socket
         } catch {
             socket.close()
             throw error
         }
     }
 
-    /// Waits until the socket is ready for `events`; false when the deadline passed first.
-    /// Throws `.interrupted` when the interrupt descriptor becomes readable.
-    func wait(for events: Int16, until deadline: Deadline) throws(HTTPError) -> Bool {
-        while true {
-            var entries = (pollfd(fd: descriptor, events: events, revents: 0),
-                           pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0))
-            let count = interrupt >= 0 ? 2 : 1
-            let ready: Int
-            do {
-                ready = try withUnsafeMutableBytes(of: &entries) { (raw) throws(SystemError) -> Int in
-                    let list = UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: pollfd.self),
-                                                          count: count)
-                    return try System.poll(list, timeout: deadline.remainingMilliseconds)
-                }
-            } catch {
-                throw HTTPError(error)
-            }
-            if ready > 0 {
-                if entries.1.revents != 0 { throw HTTPError(.interrupted, "interrupted while waiting") }
-                return true  // errors and hang-ups show in the next call
-            }
-            if deadline.hasPassed { return false }
-        }
-    }
-
-    /// Writes all of `bytes`, waiting for room until `deadline`.
-    func send(_ bytes: ArraySlice<UInt8>, deadline: Deadline) throws(HTTPError) {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written: Int?
-            do {
-                written = try bytes[offset...].withUnsafeBytes { raw in
-                    Result { () throws(SystemError) -> Int? in try System.send(descriptor, raw) }
-                }.get()
-            } catch where error.errnoCode == EPIPE || error.errnoCode == ECONNRESET {
-                throw HTTPError(.closedEarly, "the peer closed the connection while the request was sent")
-            } catch {
-                throw HTTPError(error)
-            }
-            if let written {
-                offset += written
-            } else {
-                guard try self.wait(for: Int16(POLLOUT), until: deadline) else {
-                    throw HTTPError(.writeTimeout, "sending the request timed out")
-                }
-            }
-        }
-    }
-
-    /// Reads what is there into `buffer`: the count, 0 at end of stream, nil when nothing is ready.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int? {
+    /// Whether a connect started by `startConnecting` has completed (false: still in progress);
+    /// throws its failure.
+    func connectOutcome(to address: SocketAddress) throws(HTTPError) -> Bool {
+        guard readyEvents(Int16(POLLOUT)) != 0 else { return false }
+        let pending: Int32
         do {
-            return try System.recv(descriptor, into: buffer)
+            pending = try System.getsockopt(descriptor, SOL_SOCKET, SO_ERROR)
+        } catch {
+            throw HTTPError(error)
+        }
+        if pending != 0 { throw connectError(SystemError("connect", errno: pending), address) }
+        return true
+    }
+
+    /// Waits until `interest` is ready, `interrupt` (-1 for none) is readable or `deadline`
+    /// passes, whichever comes first. Throws `.interrupted` for the interrupt descriptor.
+    /// The blocking driver's one wait: what became ready is found out by trying again.
+    static func wait(for interest: PollInterest, interrupt: Int32, until deadline: Deadline) throws(HTTPError) {
+        var entries = (pollfd(fd: interest.descriptor, events: interest.events, revents: 0),
+                       pollfd(fd: interrupt, events: Int16(POLLIN), revents: 0))
+        let count = interrupt >= 0 ? 2 : 1
+        do {
+            _ = try withUnsafeMutableBytes(of: &entries) { (raw) throws(SystemError) -> Int in
+                let list = UnsafeMutableBufferPointer(start: raw.baseAddress!.assumingMemoryBound(to: pollfd.self),
+                                                      count: count)
+                return try System.poll(list, timeout: deadline.remainingMilliseconds)
+            }
+        } catch {
+            throw HTTPError(error)
+        }
+        if entries.1.revents != 0 { throw HTTPError(.interrupted, "interrupted while waiting") }
+    }
+
+    /// Writes what the socket takes of `bytes` now.
+    func send(_ bytes: ArraySlice<UInt8>) throws(HTTPError) -> Progress {
+        let written: Int?
+        do {
+            written = try bytes.withUnsafeBytes { raw in
+                Result { () throws(SystemError) -> Int? in try System.send(descriptor, raw) }
+            }.get()
+        } catch where error.errnoCode == EPIPE || error.errnoCode == ECONNRESET {
+            throw HTTPError(.closedEarly, "the peer closed the connection while the request was sent")
+        } catch {
+            throw HTTPError(error)
+        }
+        guard let written else { return .wouldBlock(events: Int16(POLLOUT)) }
+        return .transferred(written)
+    }
+
+    /// Reads what is there into `buffer`.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Progress {
+        let received: Int?
+        do {
+            received = try System.recv(descriptor, into: buffer)
         } catch where error.errnoCode == ECONNRESET {
             throw HTTPError(.closedEarly, "the peer reset the connection")
         } catch {
             throw HTTPError(error)
         }
+        guard let received else { return .wouldBlock(events: Int16(POLLIN)) }
+        return .transferred(received)
     }
 
     /// Whether the peer has closed an idle connection (or sent bytes nobody asked for).
-    var hasUnexpectedInput: Bool {
-        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        // A poll that fails tells nothing good about the connection either.
+    var hasUnexpectedInput: Bool { readyEvents(Int16(POLLIN)) != 0 }
+
+    /// The events of `events` (and errors, hang-ups) ready now, without waiting.
+    /// A poll that fails counts as ready: the next call on the socket reports the failure.
+    private func readyEvents(_ events: Int16) -> Int16 {
+        var entry = pollfd(fd: descriptor, events: events, revents: 0)
         let ready = withUnsafeMutablePointer(to: &entry) { try? System.poll(.init(start: $0, count: 1), timeout: 0) }
-        return ready != 0
+        guard let ready else { return events }
+        return ready == 0 ? 0 : entry.revents
     }
 
     func close() {

@@ -1,15 +1,15 @@
 import CTLS
 import Glibc
 
-/// One TLS connection over a non-blocking socket. OpenSSL's "want read/write"
-/// answers become polls that end at the caller's deadline.
+/// One TLS connection over a non-blocking socket. Each operation is tried once;
+/// OpenSSL's "want read/write" answers become the poll events to wait for.
 final class TLSSession {
     private let ssl: OpaquePointer
     private let socket: Socket
     private let verifiesPeer: Bool
 
-    /// Creates the session and completes the handshake with `host` before `deadline`.
-    init(context: TLSContext, socket: Socket, host: String, hostIsIP: Bool, deadline: Deadline) throws(HTTPError) {
+    /// Creates the session for `host`; `handshake()` then completes it.
+    init(context: TLSContext, socket: Socket, host: String, hostIsIP: Bool) throws(HTTPError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.pointer) else {
             throw HTTPError(.tls, "SSL_new: \(openSSLErrorReason())")
@@ -18,7 +18,6 @@ final class TLSSession {
         self.socket = socket
         self.verifiesPeer = context.verifiesPeer
         try setup(host: host, hostIsIP: hostIsIP)
-        try handshake(deadline: deadline)
     }
 
     deinit {
@@ -50,22 +49,24 @@ final class TLSSession {
         try requireOpenSSL(succeeded, .tls, "cannot set up the TLS session: \(call) failed")
     }
 
-    private func handshake(deadline: Deadline) throws(HTTPError) {
-        while true {
-            ERR_clear_error()
-            let result = SSL_connect(ssl)
-            if result == 1 { return }
-            let error = SSL_get_error(ssl, result)
-            let systemError = errno
-            switch error {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                let events = Int16(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)
-                guard try socket.wait(for: events, until: deadline) else {
-                    throw HTTPError(.connectTimeout, "the TLS handshake timed out")
-                }
-            default:
-                throw handshakeFailure(error, systemError: systemError)
-            }
+    /// Takes the handshake as far as it goes now: nil when it is complete, else the poll
+    /// events to wait for before calling again.
+    func handshake() throws(HTTPError) -> Int16? {
+        ERR_clear_error()
+        let result = SSL_connect(ssl)
+        if result == 1 { return nil }
+        let error = SSL_get_error(ssl, result)
+        let systemError = errno
+        if let events = Self.events(wanted: error) { return events }
+        throw handshakeFailure(error, systemError: systemError)
+    }
+
+    /// The poll events OpenSSL's "want" answer asks for, nil for any other answer.
+    private static func events(wanted error: Int32) -> Int16? {
+        switch error {
+        case SSL_ERROR_WANT_READ: return Int16(POLLIN)
+        case SSL_ERROR_WANT_WRITE: return Int16(POLLOUT)
+        default: return nil
         }
     }
 
@@ -88,57 +89,45 @@ final class TLSSession {
         return HTTPError(.tls, "TLS handshake failed: \(failureReason(error))")
     }
 
-    /// Reads decrypted bytes into `buffer`: the count, 0 at end of stream, nil when nothing is ready.
-    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Int? {
+    /// Reads decrypted bytes into `buffer` (0 at end of stream).
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPError) -> Socket.Progress {
         ERR_clear_error()
         let count = SSL_read(ssl, buffer.baseAddress, Int32(clamping: buffer.count))
-        if count > 0 { return Int(count) }
+        if count > 0 { return .transferred(Int(count)) }
         let error = SSL_get_error(ssl, count)
+        // A renegotiation or key update may make a read wait to write.
+        if let events = Self.events(wanted: error) { return .wouldBlock(events: events) }
         switch error {
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            return nil
         case SSL_ERROR_ZERO_RETURN:
-            return 0
+            return .transferred(0)
         case SSL_ERROR_SYSCALL where errno == ECONNRESET:
             throw HTTPError(.closedEarly, "the peer reset the connection")
         case SSL_ERROR_SYSCALL where ERR_peek_error() == 0:
-            return 0
+            return .transferred(0)
         default:
             throw HTTPError(.tls, "TLS read failed: \(failureReason(error))")
         }
     }
 
-    /// What to wait for before the next `receive` (a renegotiation may need to write).
-    var pendingEvents: Int16 { Int16(SSL_want(ssl) == SSL_WRITING ? POLLOUT : POLLIN) }
-
     /// Whether OpenSSL already holds decrypted bytes, so waiting on the socket would be wrong.
     var hasBufferedBytes: Bool { SSL_has_pending(ssl) != 0 }
 
-    /// Encrypts and writes all of `bytes` before `deadline`.
-    func send(_ bytes: ArraySlice<UInt8>, deadline: Deadline) throws(HTTPError) {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            ERR_clear_error()
-            let written = bytes[offset...].withUnsafeBytes { raw in
-                SSL_write(ssl, raw.baseAddress, Int32(clamping: raw.count))
-            }
-            if written > 0 {
-                offset += Int(written)
-                continue
-            }
-            let error = SSL_get_error(ssl, written)
-            switch error {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                let events = Int16(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT)
-                guard try socket.wait(for: events, until: deadline) else {
-                    throw HTTPError(.writeTimeout, "sending the request timed out")
-                }
-            case SSL_ERROR_SYSCALL where errno == EPIPE || errno == ECONNRESET,
-                 SSL_ERROR_ZERO_RETURN:
-                throw HTTPError(.closedEarly, "the peer closed the connection while the request was sent")
-            default:
-                throw HTTPError(.tls, "TLS write failed: \(failureReason(error))")
-            }
+    /// Encrypts and writes what the socket takes of `bytes` now. A write that would block must
+    /// be repeated with the same bytes (OpenSSL has kept part of them).
+    func send(_ bytes: ArraySlice<UInt8>) throws(HTTPError) -> Socket.Progress {
+        ERR_clear_error()
+        let written = bytes.withUnsafeBytes { raw in
+            SSL_write(ssl, raw.baseAddress, Int32(clamping: raw.count))
+        }
+        if written > 0 { return .transferred(Int(written)) }
+        let error = SSL_get_error(ssl, written)
+        if let events = Self.events(wanted: error) { return .wouldBlock(events: events) }
+        switch error {
+        case SSL_ERROR_SYSCALL where errno == EPIPE || errno == ECONNRESET,
+             SSL_ERROR_ZERO_RETURN:
+            throw HTTPError(.closedEarly, "the peer closed the connection while the request was sent")
+        default:
+            throw HTTPError(.tls, "TLS write failed: \(failureReason(error))")
         }
     }
 
