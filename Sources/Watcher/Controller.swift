@@ -25,7 +25,8 @@ final class Controller {
             let usageExchange = usage.exchange
             let apiExchange = api.exchange
             var interests = [PollInterest.readable(signals.descriptor)]
-            // An exchange may need no poll: OpenSSL can hold bytes no socket announces.
+            // An exchange under way always has an interest; a ready one or one past its
+            // wakeAt is stepped, and one that finished while stepping has none.
             let usageIndex = usageExchange?.interest.map { interests.append($0); return interests.count - 1 }
             let apiIndex = apiExchange?.interest.map { interests.append($0); return interests.count - 1 }
             let wakeAt = [loop.nextWake, usageExchange?.wakeAt, apiExchange?.wakeAt].compactMap { $0 }.min()
@@ -36,19 +37,13 @@ final class Controller {
                 continue  // what was under way may be cancelled
             }
             if let exchange = usageExchange, usageIndex.map({ ready[$0] }) ?? true || now >= exchange.wakeAt,
-               let result = usage.advance() {
-                now = monotonicSeconds()
-                let action: WatchLoop.Action
-                switch result {
-                case .success(let percent): action = loop.sampled(percent: percent, now: now)
-                case .failure(let failure): action = loop.sampleFailed(failure, now: now)
-                }
-                if let status = carryOut(action) { return status }
+               let action = stepSample(), let status = carryOut(action) {
+                return status
             }
             if let exchange = apiExchange, api.exchange === exchange,
                apiIndex.map({ ready[$0] }) ?? true || now >= exchange.wakeAt,
-               let outcome = api.advance(now: now) {
-                if let status = carryOut(report(outcome, now: monotonicSeconds())) { return status }
+               let action = stepRequest(), let status = carryOut(action) {
+                return status
             }
             now = monotonicSeconds()
             if let wake = loop.nextWake, now >= wake {
@@ -65,7 +60,11 @@ final class Controller {
             var followUp: WatchLoop.Action?
             switch step {
             case .sample:
-                if let failure = usage.start() { followUp = loop.sampleFailed(failure, now: monotonicSeconds()) }
+                if let failure = usage.start() {
+                    followUp = loop.sampleFailed(failure, now: monotonicSeconds())
+                } else {
+                    followUp = stepSample()  // a kept-alive connection can send at once
+                }
             case .readPod:
                 followUp = start(.readPod, stopDeadline: action.deadline)
             case .patchLabel(let value):
@@ -86,7 +85,23 @@ final class Controller {
 
     private func start(_ request: APIRequest, stopDeadline: Double?) -> WatchLoop.Action? {
         let now = monotonicSeconds()
-        return api.start(request, stopDeadline: stopDeadline, now: now).map { report($0, now: now) }
+        if let outcome = api.start(request, stopDeadline: stopDeadline, now: now) { return report(outcome, now: now) }
+        return stepRequest()
+    }
+
+    /// Goes on with the sample under way: the loop's answer once it has a result.
+    private func stepSample() -> WatchLoop.Action? {
+        guard let result = usage.advance() else { return nil }
+        switch result {
+        case .success(let percent): return loop.sampled(percent: percent, now: monotonicSeconds())
+        case .failure(let failure): return loop.sampleFailed(failure, now: monotonicSeconds())
+        }
+    }
+
+    /// Goes on with the API request under way: the loop's answer once it has an outcome.
+    private func stepRequest() -> WatchLoop.Action? {
+        guard let outcome = api.advance(now: monotonicSeconds()) else { return nil }
+        return report(outcome, now: monotonicSeconds())
     }
 
     private func report(_ outcome: APIOutcome, now: Double) -> WatchLoop.Action {
