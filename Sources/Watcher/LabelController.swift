@@ -29,8 +29,20 @@ struct Transition: Equatable {
 
 /// Decides what the label should be. No I/O: the loop reports what happened
 /// (samples, pod reads, writes) and asks for the write that is due.
+///
+/// Hysteresis (README, "How it decides"): an accepting pod rejects at or above
+/// `threshold`; a rejecting pod accepts again below `acceptBelow`; either flips only
+/// after `flipAfterSamples` good samples in a row on the other side. The first good
+/// sample decides at once, a failed sample neither counts nor breaks the run, and
+/// the stop rejects at once. `acceptBelow == threshold` with one sample is the
+/// original tool's rule, with its Event messages word for word.
 struct LabelController {
+    /// At or above this percent an accepting pod rejects new connections (`MEMORY_PERCENT`).
     let threshold: Double
+    /// Below this percent a rejecting pod accepts again (`ACCEPT_PERCENT`, at most `threshold`).
+    let acceptBelow: Double
+    /// Good samples in a row on the other side before the decision flips (`FLIP_AFTER_SAMPLES`, at least 1).
+    let flipAfterSamples: Int
     let policy: Settings.UsageFailurePolicy
     let failureThreshold: Int
 
@@ -39,11 +51,28 @@ struct LabelController {
     /// The latest decision; nil until the first sample (the label is then only ensured).
     private(set) var decision: Transition?
     private(set) var consecutiveFailures = 0
+    /// Good samples in a row on the other side of the decision, so far short of `flipAfterSamples`.
+    private(set) var samplesAcross = 0
 
-    init(threshold: Double, policy: Settings.UsageFailurePolicy, failureThreshold: Int) {
+    /// `acceptBelow` nil means `threshold`: no band, the original tool's rule.
+    init(threshold: Double, acceptBelow: Double? = nil, flipAfterSamples: Int = 1,
+         policy: Settings.UsageFailurePolicy, failureThreshold: Int) {
+        let acceptBelow = acceptBelow ?? threshold
+        // Settings.parse refuses both; a controller built otherwise is a bug.
+        precondition(acceptBelow <= threshold, "accept threshold \(acceptBelow) above the threshold \(threshold)")
+        precondition(flipAfterSamples >= 1, "flipAfterSamples \(flipAfterSamples)")
         self.threshold = threshold
+        self.acceptBelow = acceptBelow
+        self.flipAfterSamples = flipAfterSamples
         self.policy = policy
         self.failureThreshold = failureThreshold
+    }
+
+    /// The controller the settings describe.
+    init(settings: Settings) {
+        self.init(threshold: settings.memoryPercent, acceptBelow: settings.acceptPercent,
+                  flipAfterSamples: settings.flipAfterSamples, policy: settings.onUsageFailure,
+                  failureThreshold: settings.usageFailureThreshold)
     }
 
     /// The write that would make the server match the decision, if any is needed.
@@ -67,35 +96,65 @@ struct LabelController {
         labelAtServer = transition.labelValue
     }
 
-    /// A sample arrived: at or above the threshold rejects, below accepts.
+    /// A sample arrived. An accepting pod counts samples at or above `threshold`, a
+    /// rejecting one samples below `acceptBelow`; `flipAfterSamples` of them in a row
+    /// flip the decision, any other sample ends the run. Before the first decision the
+    /// pod is on the side its label was found on (`no`, or accepting), and one sample
+    /// decides.
     mutating func sampled(percent: Double) {
         consecutiveFailures = 0
-        let usage = "Echo container uses \(formatPercent(percent))%, threshold is \(formatPercent(threshold))%"
-        if percent >= threshold {
-            decision = Transition(accepting: false, event: .init(
-                reason: .overThreshold, message: "Rejecting new connections. \(usage)"))
-        } else {
-            decision = Transition(accepting: true, event: .init(
-                reason: .belowThreshold, message: "Accepting new connections. \(usage)"))
+        if decision?.event?.reason == .terminating { return }
+        let accepting = decision?.accepting ?? (labelAtServer != "no")
+        let across = accepting ? percent >= threshold : percent < acceptBelow
+        guard across else {
+            samplesAcross = 0
+            // The same side, with the latest percent in the message should the label need putting right.
+            decision = usageTransition(accepting: accepting, percent: percent)
+            return
         }
+        samplesAcross += 1
+        // No pod waits with an unknown decision: the first sample decides at once.
+        guard decision == nil || samplesAcross >= flipAfterSamples else { return }
+        samplesAcross = 0
+        decision = usageTransition(accepting: !accepting, percent: percent)
     }
 
     /// A sample failed. `keep` leaves the decision alone; `reject` turns it to `no`
-    /// once `failureThreshold` samples in a row have failed.
+    /// once `failureThreshold` samples in a row have failed. A run of samples across
+    /// the threshold waits for the next good sample.
     mutating func sampleFailed(_ failure: String) {
         consecutiveFailures += 1
         guard policy == .reject, consecutiveFailures >= failureThreshold else { return }
-        if decision?.accepting == false && decision?.event?.reason == .usageUnavailable { return }
+        switch decision?.event?.reason {
+        case .usageUnavailable, .terminating:
+            return
+        case .overThreshold, .belowThreshold, nil:
+            break
+        }
+        // A new decision, not one taken from the samples: the samples seen before do not count towards the next flip.
+        samplesAcross = 0
         decision = Transition(accepting: false, event: .init(
             reason: .usageUnavailable,
             message: "Rejecting new connections. The Usage API failed \(consecutiveFailures) times in a row: \(failure)"))
     }
 
-    /// The pod is stopping: reject new connections from now on.
+    /// The pod is stopping: reject new connections from now on, at once, whatever the samples say.
     mutating func stopping(signal: String) {
+        samplesAcross = 0
         decision = Transition(accepting: false, event: .init(
             reason: .terminating,
             message: "Rejecting new connections. The watcher received \(signal) and the pod is stopping"))
+    }
+
+    /// The decision on `accepting`'s side at `percent`, its message stating the thresholds in force:
+    /// with the defaults exactly the original tool's words, which users match.
+    private func usageTransition(accepting: Bool, percent: Double) -> Transition {
+        var usage = "Echo container uses \(formatPercent(percent))%, threshold is \(formatPercent(threshold))%"
+        if acceptBelow < threshold { usage += ", accepts again below \(formatPercent(acceptBelow))%" }
+        if flipAfterSamples > 1 { usage += ", flips after \(flipAfterSamples) samples in a row" }
+        return accepting
+            ? Transition(accepting: true, event: .init(reason: .belowThreshold, message: "Accepting new connections. \(usage)"))
+            : Transition(accepting: false, event: .init(reason: .overThreshold, message: "Rejecting new connections. \(usage)"))
     }
 }
 

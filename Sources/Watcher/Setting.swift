@@ -25,6 +25,9 @@ struct Setting {
     let accepted: String
     /// What two names given different values both name, for the line about the conflict.
     private(set) var subject = "the same setting"
+    /// What is accepted, when the stored value breaks a rule that involves settings
+    /// listed before it in the table; nil when it keeps them.
+    private(set) var check: (Settings) -> String? = { _ in nil }
     /// Stores the value `text` means; false when `text` is not accepted.
     let store: (String, inout Settings) -> Bool
     let storeDefault: (inout Settings) -> Void
@@ -68,6 +71,14 @@ struct Setting {
         setting.subject = subject
         return setting
     }
+
+    /// The same setting, whose value must also keep `rule` (which returns what is
+    /// accepted when it does not) against the settings listed before it in the table.
+    func checked(_ rule: @escaping (Settings) -> String?) -> Setting {
+        var setting = self
+        setting.check = rule
+        return setting
+    }
 }
 
 /// How values of one type are read from text and shown in `--help`.
@@ -77,6 +88,14 @@ struct ValueFormat<Value> {
     let read: (String) -> Value?
     let show: (Value) -> String
     var isSwitch = false
+}
+
+extension ValueFormat {
+    /// The same values, with what is accepted worded as `accepted` (for a setting whose
+    /// `Setting.checked` rule narrows them further).
+    func described(as accepted: String) -> ValueFormat {
+        ValueFormat(accepted: accepted, read: read, show: show, isSwitch: isSwitch)
+    }
 }
 
 extension ValueFormat where Value == String {

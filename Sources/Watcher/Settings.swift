@@ -12,6 +12,9 @@ struct Settings: Equatable {
     /// `USAGE_URL`; nil for the Usage API on `echoAppPort`.
     var givenUsageURL: HTTPURL?
     var memoryPercent = 0.0
+    /// `ACCEPT_PERCENT`; nil for `memoryPercent` (no band).
+    var acceptPercent: Double?
+    var flipAfterSamples = 0
     var checkingInterval = 0.0
     var testMode = false
     var label = ""
@@ -56,6 +59,18 @@ extension Settings {
                 help: "Usage API URL") { $0.givenUsageURL = $1 },
         Setting("MEMORY_PERCENT", "--memory-percent", format: .number(above: 0, atMost: 1000), default: 75,
                 help: "reject new connections at or above this memory percent") { $0.memoryPercent = $1 },
+        // Checked against MEMORY_PERCENT, which the table lists first so that it is read by then.
+        Setting("ACCEPT_PERCENT", "--accept-percent",
+                format: .number(above: 0, atMost: 1000).described(as: acceptPercentRange), unset: "MEMORY_PERCENT",
+                help: "once rejecting, accept again only below this memory percent") { $0.acceptPercent = $1 }
+            .checked { settings in
+                guard let accept = settings.acceptPercent, accept > settings.memoryPercent else { return nil }
+                return "\(acceptPercentRange), which is \(formatPercent(settings.memoryPercent))"
+            },
+        Setting("FLIP_AFTER_SAMPLES", "--flip-after-samples", format: .integer(1...100), default: 1,
+                help: "samples in a row on the other side of a threshold before the label flips") {
+            $0.flipAfterSamples = $1
+        },
         Setting("CHECKING_INTERVAL", "--checking-interval", "--interval", format: .number(atLeast: 0.01, atMost: 3600),
                 default: 1, help: "seconds between checks (fractions allowed)") { $0.checkingInterval = $1 },
         Setting("TEST_MODE", "--test", format: .boolean, default: false, help: "one check, then exit") { $0.testMode = $1 },
@@ -87,6 +102,8 @@ extension Settings {
             $0.logFormat = $1
         },
     ] }
+
+    private static let acceptPercentRange = "a number greater than 0 and at most MEMORY_PERCENT"
 
     /// Combines flags, then environment, then defaults. Reports every bad value, not just the first.
     static func parse(arguments: [String], environment: [String: String]) -> Result<Request, SettingErrors> {
@@ -143,6 +160,10 @@ extension Settings {
             var candidate = settings
             guard setting.store(text, &candidate) else {
                 errors.append(SettingError(setting: source, value: text, accepted: "expected \(setting.accepted)"))
+                continue
+            }
+            if let accepted = setting.check(candidate) {
+                errors.append(SettingError(setting: source, value: text, accepted: "expected \(accepted)"))
                 continue
             }
             if let first = chosen, first.settings != candidate {

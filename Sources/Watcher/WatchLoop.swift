@@ -232,7 +232,8 @@ struct WatchLoop {
 
     mutating func sampled(percent: Double, now: Double) -> Action {
         sampleEnded(now: now)
-        var logs = [LogLine(.debug, "sample", ["percent": formatPercent(percent), "threshold": formatPercent(rules.threshold)])]
+        var logs = [LogLine(.debug, "sample", ["percent": formatPercent(percent), "threshold": formatPercent(rules.threshold),
+                                               "accept_below": formatPercent(state.acceptBelow)])]
         if case .logRecovered(let failures, let failedFor) = usageWarning.succeeded(now: now) {
             logs.append(recovered("the Usage API answers again", failures, failedFor))
         }
@@ -472,7 +473,8 @@ struct WatchLoop {
         return [LogLine(.info, "label set", [
             "label": transition.labelValue, "reason": event.reason.rawValue,
             "percent": lastPercent.map(formatPercent) ?? "unknown",
-            "threshold": formatPercent(rules.threshold), "message": event.message])]
+            "threshold": formatPercent(rules.threshold), "accept_below": formatPercent(state.acceptBelow),
+            "message": event.message])]
     }
 
     private func recovered(_ message: String, _ failures: Int, _ failedFor: Double) -> LogLine {

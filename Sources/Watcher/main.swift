@@ -48,7 +48,9 @@ func main() -> Int32 {
     let signals = SignalWatcher()
     log.info("starting network-watcher \(watcherVersion)", [
         "pod": "\(namespace)/\(settings.podName)", "label": settings.label,
-        "memory_percent": formatPercent(settings.memoryPercent), "interval": formatSeconds(settings.checkingInterval),
+        "memory_percent": formatPercent(settings.memoryPercent),
+        "accept_percent": formatPercent(settings.acceptPercent ?? settings.memoryPercent),
+        "flip_after_samples": "\(settings.flipAfterSamples)", "interval": formatSeconds(settings.checkingInterval),
         "usage_url": settings.usageURL.description, "connection": endpoint.mode, "source": endpoint.source,
         "api_server": endpoint.baseURL.description, "on_usage_failure": settings.onUsageFailure.rawValue,
         "test_mode": "\(settings.testMode)",
@@ -60,8 +62,7 @@ func main() -> Int32 {
     let rules = WatchLoop.Rules(interval: settings.checkingInterval, resyncInterval: settings.podResyncInterval,
                                 startupTimeout: settings.startupTimeout, testMode: settings.testMode,
                                 threshold: settings.memoryPercent, onUsageFailure: settings.onUsageFailure.rawValue)
-    let decisions = LabelController(threshold: settings.memoryPercent, policy: settings.onUsageFailure,
-                                    failureThreshold: settings.usageFailureThreshold)
+    let decisions = LabelController(settings: settings)
     let loop = WatchLoop(rules: rules, decisions: decisions, pod: pod,
                          explain: FailureExplainer(namespace: namespace, podName: settings.podName,
                                                    certificateAuthority: endpoint.certificateAuthoritySetting),

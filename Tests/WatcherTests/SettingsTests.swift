@@ -120,6 +120,47 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(errors(["--pod-name"]).first?.accepted, "needs a value")
     }
 
+    func testHysteresisSettings() throws {
+        let defaults = try settings([])
+        XCTAssertNil(defaults.acceptPercent, "unset: MEMORY_PERCENT")
+        XCTAssertEqual(defaults.flipAfterSamples, 1)
+        let fromEnv = try settings([], ["ACCEPT_PERCENT": "70", "FLIP_AFTER_SAMPLES": "3"])
+        XCTAssertEqual(fromEnv.acceptPercent, 70)
+        XCTAssertEqual(fromEnv.flipAfterSamples, 3)
+        let fromFlags = try settings(["--accept-percent", "72.5", "--flip-after-samples=100"],
+                                     ["ACCEPT_PERCENT": "70", "FLIP_AFTER_SAMPLES": "3"])
+        XCTAssertEqual(fromFlags.acceptPercent, 72.5)
+        XCTAssertEqual(fromFlags.flipAfterSamples, 100)
+        XCTAssertEqual(try settings([], ["ACCEPT_PERCENT": "75"]).acceptPercent, 75, "equal to MEMORY_PERCENT: no band")
+        XCTAssertEqual(try settings(["--memory-percent", "90"], ["ACCEPT_PERCENT": "80"]).acceptPercent, 80)
+    }
+
+    func testBadHysteresisValuesAreReportedWithTheirNames() {
+        XCTAssertEqual(errors([], ["ACCEPT_PERCENT": "80"]).map(\.description), [
+            "ACCEPT_PERCENT=\"80\": expected a number greater than 0 and at most MEMORY_PERCENT, which is 75",
+        ])
+        // Checked against MEMORY_PERCENT as given, by flag or variable, whatever the order on the command line.
+        XCTAssertEqual(errors(["--accept-percent=70", "--memory-percent", "60.5"]).map(\.description), [
+            "--accept-percent=\"70\": expected a number greater than 0 and at most MEMORY_PERCENT, which is 60.5",
+        ])
+        XCTAssertEqual(errors([], ["ACCEPT_PERCENT": "70", "MEMORY_PERCENT": "65"]).map(\.setting), ["ACCEPT_PERCENT"])
+        for bad in ["0", "-1", "abc", "nan", "inf", "70%"] {
+            XCTAssertEqual(errors([], ["ACCEPT_PERCENT": bad]).map(\.description), [
+                "ACCEPT_PERCENT=\"\(bad)\": expected a number greater than 0 and at most MEMORY_PERCENT",
+            ], bad)
+        }
+        for bad in ["0", "101", "2.5", "-3", "three", ""] {
+            let found = errors(["--flip-after-samples=\(bad)"])
+            XCTAssertEqual(found.map(\.description), [
+                "--flip-after-samples=\"\(bad)\": expected a whole number from 1 to 100",
+            ], bad)
+        }
+        XCTAssertEqual(errors([], ["FLIP_AFTER_SAMPLES": "0"]).map(\.setting), ["FLIP_AFTER_SAMPLES"])
+        // Every bad value, not just the first.
+        XCTAssertEqual(Set(errors(["--memory-percent", "x"], ["ACCEPT_PERCENT": "0", "FLIP_AFTER_SAMPLES": "1000"])
+            .map(\.setting)), ["--memory-percent", "ACCEPT_PERCENT", "FLIP_AFTER_SAMPLES"])
+    }
+
     func testLogLevelAndFormat() throws {
         let defaults = try settings([])
         XCTAssertEqual(defaults.logLevel, .info)

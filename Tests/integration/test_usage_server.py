@@ -47,6 +47,17 @@ def test_set_percent_including_over_100(usage_server):
     assert m["percent"] == pytest.approx(120.0) and m["free"] < 0
 
 
+def test_a_sequence_answers_one_percent_per_request_then_keeps_the_last(usage_server):
+    usage_server.set(sequence=[50, 90, 60])
+    assert [memory(usage_server)["percent"] for _ in range(5)] == pytest.approx([50, 90, 60, 60, 60])
+    assert usage_server.state()["sequence"] == []
+    usage_server.set(sequence=[90, 10])
+    usage_server.set(percent=30)  # a fixed percent ends a sequence
+    assert memory(usage_server)["percent"] == pytest.approx(30)
+    with pytest.raises(RuntimeError, match="sequence"):
+        usage_server.set(sequence=[])
+
+
 @pytest.mark.parametrize("path", ["/health", "/ready"])
 def test_health_and_ready_say_ok(usage_server, path):
     assert get(usage_server, path)[::2] == (200, b"OK")

@@ -21,6 +21,7 @@ NOWHERE = {"KUBE_CONNECTION": "http", "KUBE_HOST": "http://127.0.0.1:9",
 
 ENV_NAMES = [
     "POD_NAMESPACE", "POD_NAME", "ECHO_APP_PORT", "SERVER_PORT", "USAGE_URL", "MEMORY_PERCENT",
+    "ACCEPT_PERCENT", "FLIP_AFTER_SAMPLES",
     "CHECKING_INTERVAL", "TEST_MODE", "KUBERNETES_LABEL", "USAGE_TIMEOUT", "ON_USAGE_FAILURE",
     "USAGE_FAILURE_THRESHOLD", "POD_RESYNC_INTERVAL", "STARTUP_TIMEOUT", "API_TIMEOUT",
     "VERBOSE", "LOG_LEVEL", "LOG_FORMAT", "KUBE_CONNECTION", "KUBE_HOST", "KUBE_BEARER_TOKEN", "KUBE_CA_PATH",
@@ -28,6 +29,7 @@ ENV_NAMES = [
 ]
 FLAGS = [
     "--pod-namespace", "--pod-name", "--echo-app-port", "--server-port", "--usage-url", "--memory-percent",
+    "--accept-percent", "--flip-after-samples",
     "--checking-interval", "--interval", "--test", "--kubernetes-label", "--usage-timeout",
     "--on-usage-failure", "--usage-failure-threshold", "--pod-resync-interval",
     "--startup-timeout", "--api-timeout", "-v", "--verbose", "--log-level", "--log-format",
@@ -35,6 +37,7 @@ FLAGS = [
 ]
 DEFAULTS = {  # the and README's defaults
     "POD_NAME": "some-pod", "ECHO_APP_PORT": "6001", "MEMORY_PERCENT": "75",
+    "ACCEPT_PERCENT": "MEMORY_PERCENT", "FLIP_AFTER_SAMPLES": "1",
     "CHECKING_INTERVAL": "1", "TEST_MODE": "false", "KUBERNETES_LABEL": LABEL,
     "USAGE_TIMEOUT": "1", "ON_USAGE_FAILURE": "keep", "USAGE_FAILURE_THRESHOLD": "3",
     "POD_RESYNC_INTERVAL": "30", "STARTUP_TIMEOUT": "60", "API_TIMEOUT": "5", "VERBOSE": "false",
@@ -59,6 +62,15 @@ BAD_SETTINGS = [
     ({"MEMORY_PERCENT": "nan"}, [], "MEMORY_PERCENT", "nan"),
     ({"MEMORY_PERCENT": "inf"}, [], "MEMORY_PERCENT", "inf"),
     ({"MEMORY_PERCENT": "80%"}, [], "MEMORY_PERCENT", "80%"),
+    ({"ACCEPT_PERCENT": "80"}, [], "ACCEPT_PERCENT", "80"),  # above MEMORY_PERCENT (75)
+    ({"ACCEPT_PERCENT": "70", "MEMORY_PERCENT": "65"}, [], "ACCEPT_PERCENT", "70"),
+    ({"ACCEPT_PERCENT": "0"}, [], "ACCEPT_PERCENT", "0"),
+    ({"ACCEPT_PERCENT": "seventy"}, [], "ACCEPT_PERCENT", "seventy"),
+    ({"ACCEPT_PERCENT": "nan"}, [], "ACCEPT_PERCENT", "nan"),
+    ({"FLIP_AFTER_SAMPLES": "0"}, [], "FLIP_AFTER_SAMPLES", "0"),
+    ({"FLIP_AFTER_SAMPLES": "101"}, [], "FLIP_AFTER_SAMPLES", "101"),
+    ({"FLIP_AFTER_SAMPLES": "2.5"}, [], "FLIP_AFTER_SAMPLES", "2.5"),
+    ({"FLIP_AFTER_SAMPLES": "-1"}, [], "FLIP_AFTER_SAMPLES", "-1"),
     ({"CHECKING_INTERVAL": "1s"}, [], "CHECKING_INTERVAL", "1s"),
     ({"CHECKING_INTERVAL": "0"}, [], "CHECKING_INTERVAL", "0"),
     ({"CHECKING_INTERVAL": "0.001"}, [], "CHECKING_INTERVAL", "0.001"),
@@ -87,6 +99,10 @@ BAD_SETTINGS = [
     # flags are named as typed
     ({}, ["--memory-percent", "eighty"], "--memory-percent", "eighty"),
     ({}, ["--memory-percent=1001"], "--memory-percent", "1001"),
+    ({}, ["--accept-percent", "90"], "--accept-percent", "90"),
+    ({"ACCEPT_PERCENT": "70"}, ["--memory-percent=60"], "ACCEPT_PERCENT", "70"),
+    ({}, ["--flip-after-samples=0"], "--flip-after-samples", "0"),
+    ({}, ["--flip-after-samples", "many"], "--flip-after-samples", "many"),
     ({}, ["--checking-interval", "fast"], "--checking-interval", "fast"),
     ({}, ["--interval", "fast"], "--interval", "fast"),
     ({}, ["--pod-name", "Bad Name"], "--pod-name", "Bad Name"),
@@ -369,6 +385,20 @@ def test_checking_interval_precedence_and_alias(api, usage_server, start_watcher
     api.add_pod(POD)
     watcher = start_watcher(watcher_env(api, usage_server, CHECKING_INTERVAL=env_value), *args)
     assert started_line(watcher)["interval"] == expected
+
+
+@pytest.mark.parametrize("env,args,accept,samples", [
+    ({}, [], "75", "1"),  # unset: MEMORY_PERCENT, one sample (the old rule)
+    ({"MEMORY_PERCENT": "80"}, [], "80", "1"),
+    ({"ACCEPT_PERCENT": "70", "FLIP_AFTER_SAMPLES": "3"}, [], "70", "3"),
+    ({"ACCEPT_PERCENT": "70", "FLIP_AFTER_SAMPLES": "3"}, ["--accept-percent", "72.5", "--flip-after-samples=2"],
+     "72.5", "2"),
+])
+def test_accept_percent_and_flip_after_samples_as_logged_at_start(api, usage_server, start_watcher, env, args,
+                                                                   accept, samples):
+    api.add_pod(POD)
+    fields = started_line(start_watcher(watcher_env(api, usage_server, **env), *args))
+    assert (fields["accept_percent"], fields["flip_after_samples"]) == (accept, samples)
 
 
 def test_the_interval_is_kept_between_samples(api, usage_server, start_watcher):

@@ -30,7 +30,7 @@ private let kubeconfig = Array("""
 private func flags(for settings: Settings) -> [String] {
     var arguments = [
         "--pod-name=\(settings.podName)", "--echo-app-port=\(settings.echoAppPort)",
-        "--memory-percent=\(settings.memoryPercent)",
+        "--memory-percent=\(settings.memoryPercent)", "--flip-after-samples=\(settings.flipAfterSamples)",
         "--checking-interval=\(settings.checkingInterval)", "--test=\(settings.testMode)",
         "--kubernetes-label=\(settings.label)", "--usage-timeout=\(settings.usageTimeout)",
         "--on-usage-failure=\(settings.onUsageFailure.rawValue)",
@@ -42,12 +42,14 @@ private func flags(for settings: Settings) -> [String] {
     // Unset, the Usage URL follows the port; spelled out it would not.
     if let url = settings.givenUsageURL { arguments.append("--usage-url=\(url)") }
     if let namespace = settings.podNamespace { arguments.append("--pod-namespace=\(namespace)") }
+    // Unset, the accept threshold follows MEMORY_PERCENT.
+    if let accept = settings.acceptPercent { arguments.append("--accept-percent=\(accept)") }
     return arguments
 }
 
 /// A setting added to the table must be spelled above too, or the property would
 /// pass without looking at it. (Checked once: a global is initialised on first use.)
-private let tableIsSpelled: Bool = Settings.table.count == 17
+private let tableIsSpelled: Bool = Settings.table.count == 19
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSettings(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {

@@ -10,6 +10,7 @@ Prints `READY port=<port>` once listening on 127.0.0.1.
                    {"percent": 80}            fixed percent (stops a wave)
                    {"mode": "ok"|"fail"|"hang"|"garbage"|"string"|"nan"|"missing"|"close"}
                    {"wave": {"low": 40, "high": 90, "period": 6}}  low, then high, each period/2 s
+                   {"sequence": [50, 90, 50]} one percent per /usage answer, then the last one stays
                    {"delay": 0.5}             seconds to wait before every /usage answer
                    {"total": 2000000000}      V8's total_available_size
     GET  /control  the state and "usage_requests", the number of /usage requests received
@@ -36,6 +37,7 @@ class UsageState:
         self.mode = "ok"
         self.wave = None
         self.wave_start = 0.0
+        self.sequence = []
         self.delay = 0.0
         self.total = 2_000_000_000
         self.usage_requests = 0
@@ -43,6 +45,8 @@ class UsageState:
         self.hanging = 0
 
     def current_percent(self):
+        if self.sequence:
+            return self.sequence[0]
         if self.wave is None:
             return self.percent
         half = self.wave["period"] / 2.0
@@ -55,7 +59,13 @@ class UsageState:
             raise ValueError("body must be a JSON object")
         changes = {}
         if "percent" in body:
-            changes.update(percent=_number(body["percent"], "percent"), wave=None)
+            changes.update(percent=_number(body["percent"], "percent"), wave=None, sequence=[])
+        if "sequence" in body:
+            if not isinstance(body["sequence"], list) or not body["sequence"]:
+                raise ValueError("sequence must be a non-empty list of numbers")
+            sequence = [_number(value, "sequence[]") for value in body["sequence"]]
+            # Samples count exactly: the last value stays, without a wave after it.
+            changes.update(sequence=sequence, percent=sequence[-1], wave=None)
         if body.get("wave") is not None:
             if not isinstance(body["wave"], dict):
                 raise ValueError("wave must be an object {low, high, period}")
@@ -63,7 +73,7 @@ class UsageState:
                     for key in ("low", "high", "period")}
             if wave["period"] <= 0:
                 raise ValueError("wave.period must be > 0")
-            changes.update(wave=wave, wave_start=time.monotonic())
+            changes.update(wave=wave, wave_start=time.monotonic(), sequence=[])
         elif "wave" in body:
             changes["wave"] = None
         if "delay" in body:
@@ -82,6 +92,7 @@ class UsageState:
     def describe(self):
         with self.changed:
             return {"percent": self.current_percent(), "mode": self.mode, "wave": self.wave,
+                    "sequence": list(self.sequence),
                     "delay": self.delay, "total": self.total,
                     "usage_requests": self.usage_requests, "hanging": self.hanging}
 
@@ -147,6 +158,8 @@ class UsageHandler(BaseHTTPRequestHandler):
                 state.changed.wait_for(lambda: state.mode != "hang")
                 state.hanging -= 1
             mode, percent, total = state.mode, state.current_percent(), state.total
+            if mode == "ok" and state.sequence:
+                state.sequence.pop(0)
         if mode == "close":
             self.close_connection = True
             try:
