@@ -84,6 +84,35 @@ def watcher_patches(api):
     return [r for r in patches(api) if "kubectl" not in r["headers"].get("user-agent", "")]
 
 
+def test_a_held_patch_does_not_stop_sampling_and_the_latest_decision_is_written_next(
+        api, usage_server, start_watcher):
+    """The two lanes: samples, counted from the usage server's own log, go on at the
+    interval while the API server holds a patch."""
+    usage_server.set(percent=30)
+    watcher = start(start_watcher, api, usage_server, CHECKING_INTERVAL="0.2", API_TIMEOUT="10")
+    wait_samples(usage_server, 2)
+    # Two: the copy on the kept-alive connection, given up after a second of silence, and
+    # the one sent again on a new connection, which then waits for its answer.
+    api.add_faults({"method": "PATCH", "path_regex": r"/pods/%s$" % POD, "delay": 5, "count": 2})
+    usage_server.set(percent=90)
+    watcher.wait_for(lambda: patches(api), 3, "the write of no to be held")
+    held = time.time()
+    # While the API server holds the patch, usage keeps changing; the last word is 20 %.
+    for percent in (40, 95, 20):
+        time.sleep(1)
+        usage_server.set(percent=percent)
+    watcher.wait_for(lambda: len(patches(api)) == 3, 15, "the held writes of no, then yes")
+    writes = [(r["time"], r["body"]["metadata"]["labels"][LABEL]) for r in patches(api)]
+    assert [value for _, value in writes] == ["no", "no", "yes"], writes
+    assert writes[2][0] - held > 4, "the write of yes went out before the held one was answered"
+    during = [t for t in usage_server.request_times() if held + 0.5 <= t <= held + 4.5]
+    gaps = [b - a for a, b in zip(during, during[1:])]
+    # 20 samples at 0.2 s; a loop stalled by the held patch would take none.
+    assert len(during) >= 12 and max(gaps) < 1.0, (len(during), gaps)
+    watcher.wait_for(lambda: label(api) == "yes", 3, "the label to become yes")
+    watcher.wait_for(lambda: reasons(api) == ["OverThreshold", "BelowThreshold"], 3, "both Events")
+
+
 def test_a_failure_while_re_reading_the_pod_does_not_stop_the_loop(api, usage_server,
                                                                    start_watcher):
     watcher = start(start_watcher, api, usage_server, POD_RESYNC_INTERVAL="0.2")

@@ -3,7 +3,8 @@ as PID 1 of a PID namespace, whatever the API server does: a label changed
 from outside since the last read, a signal during start-up retries, one
 503/429/409/500 on the stop's PATCH, a kept-alive connection gone silent, a
 second signal during the stop. Also: an interrupted request is not logged as
-refused, and a good pod re-read ends a write's backoff.
+refused, a good pod re-read ends a write's backoff, and a SIGTERM while a
+write hangs on a silent connection sets `no` over a new one.
 """
 import signal
 import time
@@ -106,6 +107,30 @@ def test_a_silent_kept_alive_connection_does_not_eat_the_stop(api, behind_proxy)
     assert label(api) == "no"
     assert reasons(api) == ["Terminating"]
     assert proxy.connections() > opened  # over a new connection
+
+
+def test_a_sigterm_while_a_write_hangs_on_a_silent_connection_sets_no_over_a_fresh_one(
+        api, usage_server, start_watcher):
+    with StallingProxy(api.api_port) as proxy:
+        usage_server.set(percent=30)
+        watcher = running(start_watcher, watcher_env(api, usage_server, CHECKING_INTERVAL="0.2",
+                                                     KUBE_HOST="https://127.0.0.1:%d" % proxy.port,
+                                                     API_TIMEOUT="10"))
+        wait_samples(usage_server, 2)
+        opened = proxy.connections()
+        proxy.stall()
+        usage_server.set(percent=90)
+        # The write of no goes out on the kept-alive connection, which forwards nothing.
+        time.sleep(0.5)
+        assert label(api) == "yes"
+        sent = time.monotonic()
+        watcher.signal(signal.SIGTERM)
+        status = watcher.wait(10)
+        took = time.monotonic() - sent
+        assert (status, took < STOP_LIMIT) == (0, True), (took, watcher.stderr())
+        assert label(api) == "no"
+        assert proxy.connections() > opened, "the stop's patch went over a new connection"
+        assert reasons(api) == ["Terminating"]
 
 
 def test_a_silent_kept_alive_connection_delays_a_flip_by_about_a_second(api, usage_server, behind_proxy):
