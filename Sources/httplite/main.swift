@@ -3,6 +3,7 @@ import JSON
 
 // `httplite get URL [options]`: HTTPLite on the command line, for the
 // integration tests and the benchmarks. One JSON line per response.
+// `httplite serve PORT`: HTTPServer in a poll loop (Serve.swift).
 
 let usage = """
     usage: httplite get URL [--ca FILE] [--ca-pem FILE] [--cert FILE --key FILE]
@@ -11,6 +12,7 @@ let usage = """
                             [--method METHOD] [--data TEXT] [--header "Name: value"]...
                             [--max-body BYTES] [--max-header BYTES]
            httplite bench plain|tls|tlsnew N URL [CA-FILE]
+           httplite serve PORT [--address ADDRESS] [--metrics FILE] [--tick SECONDS]
     """
 
 func writeToStandardError(_ text: String) {
@@ -48,6 +50,8 @@ case "get":
     runGet(Array(commandLine.dropFirst()))
 case "bench":
     runBench(Array(commandLine.dropFirst()))
+case "serve":
+    runServe(Array(commandLine.dropFirst()))
 default:
     fail("unknown command \(command)")
 }
