@@ -205,7 +205,8 @@ public final class HTTPServer {
                 closeConnection(at: oldest)
                 evictions += 1
             }
-            connections.append(ServerConnection(descriptor: descriptor, now: now, limits: limits, handler: handler))
+            connections.append(ServerConnection(descriptor: descriptor, now: now, limits: limits,
+                                                date: { httpDate(System.wallClock().seconds) }, handler: handler))
             // The request often arrives with the connection: answer it without another poll.
             serve(descriptor, now: now)
         }

@@ -81,10 +81,14 @@ struct ServerConnection {
     private var peerEnded = false
     private let limits: ServerLimits
     private let handler: (String) -> HTTPServerResponse
+    /// The Date field's value for a response made now (RFC 9110 6.6.1: an origin server with a clock sends it).
+    private let date: () -> String
 
-    init(descriptor: Int32, now: Double, limits: ServerLimits, handler: @escaping (String) -> HTTPServerResponse) {
+    init(descriptor: Int32, now: Double, limits: ServerLimits, date: @escaping () -> String,
+         handler: @escaping (String) -> HTTPServerResponse) {
         self.descriptor = descriptor
         self.limits = limits
+        self.date = date
         self.handler = handler
         self.parser = RequestParser(limits: limits.request)
         self.state = .reading(deadline: now + limits.headTimeout)
@@ -215,7 +219,7 @@ struct ServerConnection {
     }
 
     private mutating func respond(_ response: HTTPServerResponse, to request: HTTPServerRequest?, keepAlive: Bool, now: Double) {
-        output = serializeResponse(response, isHead: request?.method == "HEAD", keepAlive: keepAlive,
+        output = serializeResponse(response, date: date(), isHead: request?.method == "HEAD", keepAlive: keepAlive,
                                    http10: request?.minorVersion == 0)
         waitingSince = now
         state = .writing(offset: 0, keepAlive: keepAlive, deadline: now + limits.writeTimeout)
@@ -225,11 +229,11 @@ struct ServerConnection {
 /// The bytes of `response`: no body for HEAD (its Content-Length stays), `Allow`
 /// on a 405, `Connection: close` when the connection ends with it, and
 /// `Connection: keep-alive` when an HTTP/1.0 client asked to keep it.
-func serializeResponse(_ response: HTTPServerResponse, isHead: Bool, keepAlive: Bool, http10: Bool) -> [UInt8] {
+func serializeResponse(_ response: HTTPServerResponse, date: String, isHead: Bool, keepAlive: Bool, http10: Bool) -> [UInt8] {
     // The handler is the program's own code: a line break here is a bug, not input.
     precondition(response.contentType.utf8.allSatisfy(isFieldValueByte), "a control byte in a Content-Type")
     precondition((100...999).contains(response.status), "status \(response.status)")
-    var head = "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\n"
+    var head = "HTTP/1.1 \(response.status) \(reasonPhrase(response.status))\r\nDate: \(date)\r\n"
     head += "Content-Type: \(response.contentType)\r\nContent-Length: \(response.body.count)\r\n"
     if response.status == 405 { head += "Allow: GET, HEAD\r\n" }
     head += "Cache-Control: no-store\r\n"
@@ -242,6 +246,17 @@ func serializeResponse(_ response: HTTPServerResponse, isHead: Bool, keepAlive: 
     var bytes = Array(head.utf8)
     if !isHead { bytes += response.body }
     return bytes
+}
+
+/// `seconds` since the epoch as an IMF-fixdate (RFC 9110 5.6.7): `Sun, 06 Nov 1994 08:49:37 GMT`.
+func httpDate(_ seconds: Int) -> String {
+    let time = System.utcTime(seconds)
+    let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+    // 1 January 1970 was a Thursday.
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][((days % 7) + 7) % 7]
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][time.month - 1]
+    func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+    return "\(weekday), \(two(time.day)) \(month) \(time.year) \(two(time.hour)):\(two(time.minute)):\(two(time.second)) GMT"
 }
 
 /// The reason phrase of the statuses this server sends (RFC 9110 15); empty for others.

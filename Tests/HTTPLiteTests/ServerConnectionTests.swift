@@ -7,7 +7,7 @@ final class ServerConnectionTests: XCTestCase {
     private let limits = ServerLimits(headTimeout: 10, idleTimeout: 30, writeTimeout: 10, lingerTimeout: 2)
 
     private func connection(at now: Double = 100) -> ServerConnection {
-        ServerConnection(descriptor: 7, now: now, limits: limits) { path in
+        ServerConnection(descriptor: 7, now: now, limits: limits, date: { "Thu, 03 Dec 2026 07:50:00 GMT" }) { path in
             path == "/metrics" ? HTTPServerResponse(status: 200, contentType: "text/plain; version=0.0.4", body: Array("m 1\n".utf8))
                 : HTTPServerResponse(status: 404, text: "not found")
         }
@@ -21,11 +21,11 @@ final class ServerConnectionTests: XCTestCase {
         XCTAssertEqual(connection.deadline, 110)
         XCTAssertEqual(connection.received(Array("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n".utf8)[...], now: 101), .write)
         XCTAssertEqual(connection.events, Int16(POLLOUT))
-        XCTAssertEqual(text(connection.pendingOutput), "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+        XCTAssertEqual(text(connection.pendingOutput), "HTTP/1.1 200 OK\r\nDate: Thu, 03 Dec 2026 07:50:00 GMT\r\nContent-Type: text/plain; version=0.0.4\r\n"
                        + "Content-Length: 4\r\nCache-Control: no-store\r\n\r\nm 1\n")
         XCTAssertEqual(connection.deadline, 111)
         XCTAssertEqual(connection.sent(10, now: 102), .write)
-        XCTAssertTrue(text(connection.pendingOutput).hasPrefix("00 OK\r\n"))
+        XCTAssertTrue(text(connection.pendingOutput).hasPrefix("00 OK\r\nDate: "))
         XCTAssertEqual(connection.sent(connection.pendingOutput.count, now: 102), .read)
         XCTAssertEqual(connection.state, .reading(deadline: 132))
         XCTAssertEqual(connection.waitingSince, 102)
@@ -120,5 +120,11 @@ final class ServerConnectionTests: XCTestCase {
         _ = connection.received(Array("GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n".utf8)[...], now: 105)
         XCTAssertEqual(connection.timePassed(now: 114.9), .write)
         XCTAssertEqual(connection.timePassed(now: 115), .close)
+    }
+
+    func testHTTPDates() {
+        XCTAssertEqual(httpDate(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT")
+        XCTAssertEqual(httpDate(0), "Thu, 01 Jan 1970 00:00:00 GMT")
+        XCTAssertEqual(httpDate(1_803_973_800), "Tue, 02 Mar 2027 07:50:00 GMT")
     }
 }
