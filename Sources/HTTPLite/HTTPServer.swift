@@ -60,6 +60,7 @@ public final class HTTPServer {
     /// `.system` when the socket cannot be made, bound (the port is taken) or listened on.
     public init(address: String? = nil, port: Int, limits: ServerLimits = ServerLimits(),
                 handler: @escaping (String) -> HTTPServerResponse) throws(HTTPError) {
+        precondition(limits.maxConnections >= 1, "maxConnections \(limits.maxConnections)")
         guard (0...65535).contains(port) else { throw HTTPError(.badAddress, "port \(port) is not 0 to 65535") }
         let bound: (descriptor: Int32, address: SocketAddress)
         if let address {
@@ -181,7 +182,7 @@ public final class HTTPServer {
     }
 
     private func acceptWaiting(now: Double) {
-        for _ in 0..<max(limits.maxConnections, 1) {
+        for _ in 0..<limits.maxConnections {
             let descriptor: Int32?
             do {
                 descriptor = try System.accept(listener)

@@ -79,6 +79,8 @@ struct ServerConnection {
     private var parser: RequestParser
     private var output: [UInt8] = []
     private var peerEnded = false
+    /// Kept alive between requests, with no byte of the next one yet.
+    private var idle = false
     private let limits: ServerLimits
     private let handler: (String) -> HTTPServerResponse
     /// The Date field's value for a response made now (RFC 9110 6.6.1: an origin server with a clock sends it).
@@ -127,9 +129,11 @@ struct ServerConnection {
     mutating func received(_ bytes: ArraySlice<UInt8>, now: Double) -> Action {
         switch state {
         case .reading:
-            if buffer.isEmpty, !bytes.isEmpty {
-                // The first byte of a request after an idle wait starts its head's clock.
-                state = .reading(deadline: min(now + limits.headTimeout, deadline ?? .infinity))
+            if idle, !bytes.isEmpty {
+                // The first byte of a request after an idle wait starts its head's clock
+                // (a new connection's started at the accept).
+                idle = false
+                state = .reading(deadline: now + limits.headTimeout)
             }
             buffer.append(contentsOf: bytes)
             return nextRequest(now: now)
@@ -167,7 +171,8 @@ struct ServerConnection {
         waitingSince = now
         if keepAlive && !peerEnded {
             // A pipelined request may be in the buffer already.
-            state = .reading(deadline: now + (buffer.isEmpty ? limits.idleTimeout : limits.headTimeout))
+            idle = buffer.isEmpty
+            state = .reading(deadline: now + (idle ? limits.idleTimeout : limits.headTimeout))
             return nextRequest(now: now)
         }
         if peerEnded {
