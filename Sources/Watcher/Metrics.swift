@@ -57,24 +57,22 @@ struct ExpositionWriter {
         return "\(value)"
     }
 
+    /// A label value: backslash, double quote and line feed escaped.
     static func escapedLabelValue(_ value: String) -> String {
-        var out = ""
-        for character in value.unicodeScalars {
-            switch character {
-            case "\\": out += "\\\\"
-            case "\"": out += "\\\""
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
+        escaped(value, quotes: true)
     }
 
+    /// Help text: backslash and line feed escaped (quotes stay as they are).
     static func escapedHelp(_ help: String) -> String {
+        escaped(help, quotes: false)
+    }
+
+    private static func escaped(_ text: String, quotes: Bool) -> String {
         var out = ""
-        for character in help.unicodeScalars {
+        for character in text.unicodeScalars {
             switch character {
             case "\\": out += "\\\\"
+            case "\"" where quotes: out += "\\\""
             case "\n": out += "\\n"
             default: out.unicodeScalars.append(character)
             }

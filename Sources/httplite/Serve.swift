@@ -16,11 +16,7 @@ func runServe(_ arguments: [String]) {
     var metricsPath: String?
     var tick = 0.1
     var index = 0
-    func value() -> String {
-        index += 1
-        guard index < arguments.count else { fail("\(arguments[index - 1]) needs a value") }
-        return arguments[index]
-    }
+    func value() -> String { optionValue(arguments, &index) }
     while index < arguments.count {
         let argument = arguments[index]
         switch argument {
