@@ -312,3 +312,17 @@ enum Probes {
         return "\(tenths / 10).\(abs(tenths % 10))"
     }
 }
+
+/// The health and metrics server's routes: what the handler given to
+/// `HTTPServer` answers for a path, from the loop's state at that moment.
+enum StatusRoutes {
+    static func response(for path: String, metrics: Metrics, liveness: ProbeVerdict,
+                         readiness: ProbeVerdict) -> HTTPServerResponse {
+        switch path {
+        case "/metrics": return metrics.response
+        case "/healthz": return liveness.response
+        case "/readyz": return readiness.response
+        default: return HTTPServerResponse(status: 404, text: "not found: the paths are /healthz, /readyz and /metrics")
+        }
+    }
+}

@@ -181,4 +181,19 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(ready.response.status, 200)
         XCTAssertEqual(ready.response.body, Array("ok\n".utf8))
     }
+
+    func testRoutes() {
+        let metrics = busyMetrics()
+        let live = ProbeVerdict(ok: true, reason: "")
+        let notReady = ProbeVerdict(ok: false, reason: "the pod has not been read yet")
+        func route(_ path: String) -> HTTPServerResponse {
+            StatusRoutes.response(for: path, metrics: metrics, liveness: live, readiness: notReady)
+        }
+        XCTAssertEqual(route("/metrics"), metrics.response)
+        XCTAssertEqual(route("/healthz").status, 200)
+        XCTAssertEqual(route("/readyz").status, 503)
+        XCTAssertEqual(String(decoding: route("/readyz").body, as: UTF8.self), "the pod has not been read yet\n")
+        XCTAssertEqual(route("/").status, 404)
+        XCTAssertEqual(route("/metrics/").status, 404)
+    }
 }
