@@ -6,9 +6,12 @@ import Glibc
 /// TODO(merge): the client's non-blocking exchange brings `PollInterest` of the
 /// same shape; when both are in, one of the two goes.
 public struct ServerPollInterest: Equatable, Sendable {
+    /// The socket.
     public let descriptor: Int32
+    /// poll(2) events: `POLLIN` or `POLLOUT` asked for; what came back, `POLLERR` and `POLLHUP` included, when reported.
     public let events: Int16
 
+    /// A descriptor with events.
     public init(descriptor: Int32, events: Int16) {
         self.descriptor = descriptor
         self.events = events

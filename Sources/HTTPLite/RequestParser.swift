@@ -7,6 +7,7 @@ public struct HTTPServerRequest: Sendable, Equatable {
     public let target: String
     /// 0 for HTTP/1.0, 1 for HTTP/1.1 (and for a later 1.x, read as 1.1 per RFC 9110 2.5).
     public let minorVersion: Int
+    /// The header fields in the order received, values trimmed of surrounding whitespace.
     public let headers: HTTPHeaders
     /// Whether the connection may carry another request after this one's response:
     /// HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`
@@ -19,6 +20,7 @@ public struct HTTPServerRequest: Sendable, Equatable {
         return String(target[target.startIndex..<question])
     }
 
+    /// Equal in every part, header fields compared in order.
     public static func == (lhs: HTTPServerRequest, rhs: HTTPServerRequest) -> Bool {
         lhs.method == rhs.method && lhs.target == rhs.target && lhs.minorVersion == rhs.minorVersion
             && lhs.keepAlive == rhs.keepAlive
@@ -63,6 +65,7 @@ public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible 
     /// What exactly was wrong, for a log line; never compared.
     public let detail: String
 
+    /// An error of `kind`, with `detail` for logs.
     public init(_ kind: Kind, _ detail: String) {
         self.kind = kind
         self.detail = detail
@@ -80,8 +83,10 @@ public struct RequestError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// `kind: detail`.
     public var description: String { "\(kind): \(detail)" }
 
+    /// Equal kinds, whatever the detail.
     public static func == (lhs: RequestError, rhs: RequestError) -> Bool { lhs.kind == rhs.kind }
 }
 
@@ -91,6 +96,7 @@ public enum RequestParse: Sendable, Equatable {
     case done(HTTPServerRequest, consumed: Int)
     /// Not an error: read more and call again with the longer input.
     case needMoreBytes
+    /// A head the server refuses with the error's status, then closes.
     case malformed(RequestError)
 }
 
@@ -101,6 +107,7 @@ public struct RequestLimits: Sendable {
     /// The request line with its CRLF; past it the answer is `.uriTooLong`.
     public var maxRequestLineBytes: Int
 
+    /// 8 KiB each by default.
     public init(maxHeadBytes: Int = 8 * 1024, maxRequestLineBytes: Int = 8 * 1024) {
         self.maxHeadBytes = maxHeadBytes
         self.maxRequestLineBytes = maxRequestLineBytes
@@ -155,6 +162,7 @@ public struct RequestParser: Sendable {
     private var closeToken = false
     private var keepAliveToken = false
 
+    /// A parser for one request head.
     public init(limits: RequestLimits = RequestLimits()) {
         self.limits = limits
     }

@@ -2,10 +2,14 @@ import Glibc
 
 /// What the server answers for a path: status, media type and body.
 public struct HTTPServerResponse: Sendable, Equatable {
+    /// The status code, 100 to 999 (the server traps on others: they are the program's bug).
     public var status: Int
+    /// The Content-Type field's value; no control bytes.
     public var contentType: String
+    /// The body, sent for GET and left out for HEAD (its length is sent either way).
     public var body: [UInt8]
 
+    /// A response with `body` as `contentType`.
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
         self.status = status
         self.contentType = contentType
@@ -20,8 +24,10 @@ public struct HTTPServerResponse: Sendable, Equatable {
 
 /// Timeouts and caps of the server, in seconds and bytes.
 public struct ServerLimits: Sendable {
+    // The defaults are issue 12's: 16 connections, 8 KiB heads, 10 s for a head, 30 s idle.
     /// Connections open at once; the next one evicts the one waiting longest (see `HTTPServer`).
     public var maxConnections: Int
+    /// The request head's limits (8 KiB each by default).
     public var request: RequestLimits
     /// From a connection's start, or the first byte of a later request, to the end of its head.
     public var headTimeout: Double
@@ -34,6 +40,7 @@ public struct ServerLimits: Sendable {
     /// the connection before the client has read the response (RFC 9112 9.6).
     public var lingerTimeout: Double
 
+    /// The limits, each defaulting to the value above.
     public init(maxConnections: Int = 16, request: RequestLimits = RequestLimits(), headTimeout: Double = 10,
                 idleTimeout: Double = 30, writeTimeout: Double = 10, lingerTimeout: Double = 2) {
         self.maxConnections = maxConnections
