@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]     (default: 20 seconds, every target)
 #
 # Targets (harness and seed corpus in Tests/Fuzz/TARGET/): response (the
-# response parser, whole input against split input), json (read, write, read
+# response parser, whole input against split input), request (the request-head
+# parser of the health and metrics server, the same way), json (read, write, read
 # again), url (HTTPURL), yaml (YAML, kubeconfig resolution, ExecCredential),
 # base64, settings (Settings.parse and APIEndpoint.resolve).
 #
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-20}
 [ $# -gt 0 ] && shift
-all_targets=(response json url yaml base64 settings)
+all_targets=(response request json url yaml base64 settings)
 targets=("${all_targets[@]}")
 [ $# -eq 0 ] || targets=("$@")
 
@@ -32,9 +33,10 @@ swift_flags=(-sanitize=fuzzer,address -use-ld=lld -O -g -parse-as-library
 
 # The module a target's harness belongs to, and its input size cap. The
 # response cap is over the parser's 4,096-byte chunk-size line limit and its
-# 100-byte test header limit, and small enough for the byte-by-byte feed.
-module_of() { case $1 in response|url) echo HTTPLite ;; json) echo JSON ;; *) echo Watcher ;; esac; }
-max_len_of() { case $1 in url) echo 512 ;; base64|settings) echo 1024 ;; yaml) echo 8192 ;; json) echo 4096 ;; *) echo 65536 ;; esac; }
+# 100-byte test header limit, and small enough for the byte-by-byte feed; the
+# request cap is over the 8 KiB default head limit.
+module_of() { case $1 in response|request|url) echo HTTPLite ;; json) echo JSON ;; *) echo Watcher ;; esac; }
+max_len_of() { case $1 in url) echo 512 ;; base64|settings) echo 1024 ;; yaml) echo 8192 ;; request) echo 12288 ;; json) echo 4096 ;; *) echo 65536 ;; esac; }
 
 locked() {
   if [ -n "${FUZZ_LOCK:-}" ]; then flock "$FUZZ_LOCK" "$@"; else "$@"; fi

@@ -6,7 +6,8 @@
 #
 # The demo needs OpenSSL's headers and pkg-config (to build), openssl (its
 # test certificates) and kubectl; its test servers use Python's standard
-# library only. The tests also need nginx, podman, file, python3-venv, and
+# library only. The tests also need nginx, podman, file, prometheus (promtool),
+# python3-venv, and
 # Python packages, which go into a virtual environment, .venv/ in the
 # repository (made once with the python3 on PATH, then reused), never into
 # the system Python: Debian's refuses pip (PEP 668). scripts/test.sh runs
@@ -30,6 +31,8 @@ if [ "$demo" = 0 ]; then
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
   command -v podman >/dev/null || missing+=(podman)
   command -v file >/dev/null || missing+=(file)
+  # promtool (Debian's prometheus package) checks the /metrics text in the Swift tests.
+  command -v promtool >/dev/null || missing+=(prometheus)
   # Debian's python3 makes virtual environments only with python3-venv (ensurepip).
   [ -x .venv/bin/python ] || python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 fi

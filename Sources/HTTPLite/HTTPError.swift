@@ -34,6 +34,8 @@ public struct HTTPError: Error, CustomStringConvertible, Sendable {
         public static let system = Code("system")
         /// The client's interrupt descriptor became readable (for example a signal arrived).
         public static let interrupted = Code("interrupted")
+        /// A server cannot listen there: the address is not numeric, or the port is out of range.
+        public static let badAddress = Code("badAddress")
         /// The request itself cannot be sent (a header with a line break, a bad method).
         public static let invalidRequest = Code("invalidRequest")
     }

@@ -72,6 +72,26 @@ func forEachToken<C: BidirectionalCollection<UInt8>>(_ value: C, _ body: (C.SubS
 }
 
 @inline(__always)
+func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+
+func hexValue(_ byte: UInt8) -> Int? {
+    switch byte {
+    case 48...57: return Int(byte - 48)
+    case 65...70: return Int(byte - 55)
+    case 97...102: return Int(byte - 87)
+    default: return nil
+    }
+}
+
+/// `tchar` of RFC 9110 5.6.2.
+func isTokenByte(_ byte: UInt8) -> Bool {
+    switch byte {
+    case 48...57, 65...90, 97...122: return true
+    default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+    }
+}
+
+@inline(__always)
 func asciiLowercase(_ byte: UInt8) -> UInt8 {
     byte >= 65 && byte <= 90 ? byte | 0x20 : byte
 }

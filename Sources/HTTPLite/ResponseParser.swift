@@ -409,25 +409,6 @@ private func quotedStringEnd(_ text: ArraySlice<UInt8>, from open: Int) -> Int? 
     return nil
 }
 
-@inline(__always)
-private func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
-
-private func hexValue(_ byte: UInt8) -> Int? {
-    switch byte {
-    case 48...57: return Int(byte - 48)
-    case 65...70: return Int(byte - 55)
-    case 97...102: return Int(byte - 87)
-    default: return nil
-    }
-}
-
-/// `tchar` of RFC 9110 5.6.2.
-private func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case 48...57, 65...90, 97...122: return true
-    default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-    }
-}
 
 /// Field-value bytes: HTAB, SP, VCHAR and obs-text; NUL, CR, LF and other controls are not.
 @inline(__always)

@@ -202,6 +202,44 @@ public enum System {
         try nonBlocking("recv") { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
     }
 
+    /// Binds `descriptor` to `address` (for a listening socket).
+    static func bind(_ descriptor: Int32, to address: SocketAddress) throws(SystemError) {
+        _ = try retrying("bind") { address.withSockaddr { Glibc.bind(descriptor, $0, $1) } }
+    }
+
+    /// Marks a bound socket as listening, with room for `backlog` connections not yet accepted.
+    static func listen(_ descriptor: Int32, backlog: Int32) throws(SystemError) {
+        _ = try retrying("listen") { Glibc.listen(descriptor, backlog) }
+    }
+
+    /// Takes one waiting connection as a non-blocking, close-on-exec socket; nil when
+    /// none is waiting. Linux hands pending network errors of the new connection
+    /// (ECONNABORTED, EPROTO, ENETDOWN...) to accept4 itself: the caller sees them
+    /// thrown and takes the next one.
+    static func accept(_ descriptor: Int32) throws(SystemError) -> Int32? {
+        let flags = Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        return try nonBlocking("accept4") { CSystem.accept4(descriptor, nil, nil, flags) }
+    }
+
+    /// The port a socket is bound to (the kernel's choice after binding port 0).
+    static func boundPort(_ descriptor: Int32) throws(SystemError) -> Int {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = try withUnsafeMutableBytes(of: &storage) { (raw) throws(SystemError) -> Int32 in
+            try retrying("getsockname") {
+                Glibc.getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+            }
+        }
+        // sin_port and sin6_port sit at the same offset, in network byte order.
+        let port = withUnsafeBytes(of: storage) { $0.load(fromByteOffset: 2, as: UInt16.self) }
+        return Int(UInt16(bigEndian: port))
+    }
+
+    /// Ends the sending direction of a connected socket (the peer reads end of stream).
+    static func shutdownWrites(_ descriptor: Int32) throws(SystemError) {
+        _ = try retrying("shutdown") { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
+    }
+
     /// Ignores SIGPIPE for the process: OpenSSL writes to sockets with plain write(2).
     @inline(__always)
     static func ignoreBrokenPipes() {

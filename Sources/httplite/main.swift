@@ -3,6 +3,7 @@ import JSON
 
 // `httplite get URL [options]`: HTTPLite on the command line, for the
 // integration tests and the benchmarks. One JSON line per response.
+// `httplite serve PORT`: HTTPServer in a poll loop (Serve.swift).
 
 let usage = """
     usage: httplite get URL [--ca FILE] [--ca-pem FILE] [--cert FILE --key FILE]
@@ -11,6 +12,7 @@ let usage = """
                             [--method METHOD] [--data TEXT] [--header "Name: value"]...
                             [--max-body BYTES] [--max-header BYTES]
            httplite bench plain|tls|tlsnew N URL [CA-FILE]
+           httplite serve PORT [--address ADDRESS] [--metrics FILE] [--tick SECONDS]
     """
 
 func writeToStandardError(_ text: String) {
@@ -31,6 +33,13 @@ func number(_ text: String, _ option: String) -> Double {
     return value
 }
 
+/// The value after the option at `index`, which moves onto it; a missing one ends the program.
+func optionValue(_ arguments: [String], _ index: inout Int) -> String {
+    index += 1
+    guard index < arguments.count else { fail("\(arguments[index - 1]) needs a value") }
+    return arguments[index]
+}
+
 /// Decimal digits only, up to `Int.max`: `Int(Double)` would trap on 1e19, inf or nan.
 func wholeNumber(_ text: String, _ option: String) -> Int {
     guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int(text) else {
@@ -48,6 +57,8 @@ case "get":
     runGet(Array(commandLine.dropFirst()))
 case "bench":
     runBench(Array(commandLine.dropFirst()))
+case "serve":
+    runServe(Array(commandLine.dropFirst()))
 default:
     fail("unknown command \(command)")
 }
@@ -60,11 +71,7 @@ func runGet(_ arguments: [String]) {
     var body: [UInt8]?
     var headers = HTTPHeaders()
     var index = 0
-    func value() -> String {
-        index += 1
-        guard index < arguments.count else { fail("\(arguments[index - 1]) needs a value") }
-        return arguments[index]
-    }
+    func value() -> String { optionValue(arguments, &index) }
     while index < arguments.count {
         let argument = arguments[index]
         switch argument {

@@ -1,0 +1,278 @@
+"""HTTPLite's server (`httplite serve`, HTTPServer in a poll loop like the watcher's)
+against real clients: curl, Python's http.client as a kubelet-style probe, the
+real Prometheus server scraping it, and hostile clients (slow-loris, garbage, a
+1 MiB request line, 100 parallel connections) while a normal client keeps probing.
+
+`httplite serve` ticks every 0.1 s in its loop and reports in `/stats` how late
+a tick ever came and how long one `advance` took: a server that held its loop
+would show there.
+"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+
+import pytest
+
+from conftest import require_tool
+from support.peers import free_port, read_file, stop_process, wait_for_port
+
+METRICS = """# HELP network_watcher_build_info Always 1; the labels say what was built.
+# TYPE network_watcher_build_info gauge
+network_watcher_build_info{version="0.1.0 \\"test\\"",revision="abc"} 1
+# HELP network_watcher_memory_usage_ratio Memory in use by the watched server at the last good sample, 0 to 1.
+# TYPE network_watcher_memory_usage_ratio gauge
+network_watcher_memory_usage_ratio 0.805
+# HELP network_watcher_label_writes_total Writes of the label to the pod, by value.
+# TYPE network_watcher_label_writes_total counter
+network_watcher_label_writes_total{value="no"} 3
+network_watcher_label_writes_total{value="yes"} 4
+"""
+
+
+class Served:
+    def __init__(self, binary, folder, address="127.0.0.1"):
+        self.metrics_path = os.path.join(folder, "metrics.txt")
+        with open(self.metrics_path, "w") as f:
+            f.write(METRICS)
+        self.log_path = os.path.join(folder, "serve.log")
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        args = [binary, "serve", str(self.port), "--metrics", self.metrics_path]
+        if address is not None:
+            args += ["--address", address]
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for_port(self.host, self.port, self.proc, "httplite serve", self.log_path)
+
+    def url(self, path):
+        return "http://%s:%d%s" % (self.host, self.port, path)
+
+    def get(self, path, method="GET", headers=None, timeout=5):
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        try:
+            connection.request(method, path, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    def stats(self):
+        return json.loads(self.get("/stats")[2])
+
+    def stop(self):
+        stop_process(self.proc)
+        self.log.close()
+        return read_file(self.log_path)
+
+
+@pytest.fixture
+def served(httplite_bin, tmp_path):
+    server = Served(httplite_bin, str(tmp_path))
+    yield server
+    server.stop()
+
+
+def raw_exchange(port, data, timeout=5.0, host="127.0.0.1"):
+    """Sends `data` on a fresh connection and reads until the server closes it."""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        sock.sendall(data)
+        received = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            received += chunk
+        return received
+
+
+# ---------------------------------------------------------------- real clients
+
+def test_curl_get_head_keepalive_and_errors(served):
+    out = subprocess.run(["curl", "-sS", "-i", served.url("/metrics"), "-o", "/dev/stdout",
+                          served.url("/healthz")], capture_output=True, timeout=30, check=True).stdout
+    assert out.count(b"HTTP/1.1 200 OK\r\n") == 2
+    assert b"Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n" in out
+    assert METRICS.encode() in out
+    # curl says when it reused the connection for the second URL.
+    verbose = subprocess.run(["curl", "-sS", "-v", served.url("/healthz"), served.url("/healthz")],
+                             capture_output=True, timeout=30, check=True).stderr
+    assert b"Re-using existing connection" in verbose or b"Reusing existing connection" in verbose
+    head = subprocess.run(["curl", "-sS", "-I", served.url("/metrics")], capture_output=True, timeout=30,
+                          check=True).stdout
+    assert b"Content-Length: %d\r\n" % len(METRICS) in head
+    post = subprocess.run(["curl", "-sS", "-i", "-d", "x=1", served.url("/metrics")], capture_output=True,
+                          timeout=30).stdout
+    assert post.startswith(b"HTTP/1.1 413 ")
+    delete = subprocess.run(["curl", "-sS", "-i", "-X", "DELETE", served.url("/metrics")], capture_output=True,
+                            timeout=30).stdout
+    assert delete.startswith(b"HTTP/1.1 405 ") and b"Allow: GET, HEAD\r\n" in delete
+    assert subprocess.run(["curl", "-sS", "-i", "--http1.0", served.url("/nothing")], capture_output=True,
+                          timeout=30).stdout.startswith(b"HTTP/1.1 404 ")
+
+
+def test_kubelet_style_probe(served):
+    # As the kubelet's httpGet probe sends it (pkg/probe/http): its User-Agent, Accept and a close.
+    status, headers, body = served.get("/healthz", headers={"User-Agent": "kube-probe/1.29", "Accept": "*/*",
+                                                            "Connection": "close"})
+    assert (status, body) == (200, b"ok\n")
+    assert headers["Connection"] == "close"
+
+
+def test_every_address_serves_ipv4_and_ipv6(httplite_bin, tmp_path):
+    server = Served(httplite_bin, str(tmp_path), address=None)
+    try:
+        assert server.get("/healthz")[0] == 200
+        if "listening [::]" in read_file(server.log_path):
+            connection = http.client.HTTPConnection("::1", server.port, timeout=5)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200
+            connection.close()
+    finally:
+        server.stop()
+
+
+def test_prometheus_scrapes_it(served, tmp_path):
+    """The real Prometheus server (Debian's package) scrapes the endpoint every
+    second; its query API then returns the series with their labels."""
+    require_tool("prometheus")
+    web_port = free_port()
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"
+                      "  - job_name: watcher\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n" % served.port)
+    log_path = str(tmp_path / "prometheus.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(["prometheus", "--config.file", str(config), "--storage.tsdb.path",
+                                 str(tmp_path / "data"), "--web.listen-address", "127.0.0.1:%d" % web_port],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port("127.0.0.1", web_port, proc, "prometheus", log_path)
+        query = "http://127.0.0.1:%d/api/v1/query?query=" % web_port
+        deadline = time.monotonic() + 60
+        found = None
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(query + "network_watcher_label_writes_total", timeout=5) as answer:
+                    result = json.load(answer)["data"]["result"]
+            except OSError:
+                result = []
+            if len(result) == 2:
+                found = result
+                break
+            time.sleep(0.5)
+        assert found, "no series after 60 s: %s" % read_file(log_path)[-3000:]
+        assert sorted((r["metric"]["value"], r["value"][1]) for r in found) == [("no", "3"), ("yes", "4")]
+        with urllib.request.urlopen(query + "up", timeout=5) as answer:
+            up = json.load(answer)["data"]["result"]
+        assert [r["value"][1] for r in up] == ["1"]
+        with urllib.request.urlopen(query + "network_watcher_build_info", timeout=5) as answer:
+            info = json.load(answer)["data"]["result"]
+        assert info[0]["metric"]["version"] == '0.1.0 "test"'
+    finally:
+        stop_process(proc)
+
+
+# ---------------------------------------------------------------- hostile clients
+
+def test_refusals_reach_the_client(served):
+    assert raw_exchange(served.port, b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n") \
+        .startswith(b"HTTP/1.1 400 Bad Request\r\n")
+    assert raw_exchange(served.port, b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"y" * 9000 + b"\r\n\r\n") \
+        .startswith(b"HTTP/1.1 431 ")
+    # The client sends all of a 1 MiB request line; the 414 still arrives whole.
+    assert raw_exchange(served.port, b"GET /" + b"a" * (1 << 20) + b" HTTP/1.1\r\n\r\n", timeout=20) \
+        .startswith(b"HTTP/1.1 414 URI Too Long\r\n")
+    assert served.get("/healthz")[0] == 200
+
+
+def test_hostile_clients_do_not_hold_the_loop(served):
+    """Slow-loris connections, garbage, a 1 MiB request line and 100 parallel
+    clients at once, while a prober asks /healthz every 0.1 s: every probe is
+    answered within a second, and the loop's ticks keep their time."""
+    stop = threading.Event()
+    probe_failures = []
+    probe_times = []
+
+    def prober():
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                status = served.get("/healthz", timeout=2)[0]
+                if status != 200:
+                    probe_failures.append(status)
+            except OSError as error:
+                # An evicted probe connection (100 parallel clients compete for 16 slots) is retried once.
+                try:
+                    served.get("/healthz", timeout=2)
+                except OSError:
+                    probe_failures.append(repr(error))
+            probe_times.append(time.monotonic() - started)
+            time.sleep(0.1)
+
+    loris = []
+
+    def slow_loris():
+        for _ in range(40):
+            sock = socket.create_connection(("127.0.0.1", served.port), timeout=5)
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHo")
+            loris.append(sock)
+        for _ in range(20):
+            for sock in loris:
+                try:
+                    sock.send(b"s")
+                except OSError:
+                    pass
+            time.sleep(0.2)
+
+    def garbage():
+        for index in range(50):
+            try:
+                raw_exchange(served.port, os.urandom(64 + index * 37), timeout=5)
+            except OSError:
+                pass
+
+    def long_line():
+        try:
+            raw_exchange(served.port, b"GET /" + b"a" * (1 << 20) + b" HTTP/1.1\r\n\r\n", timeout=20)
+        except OSError:
+            pass
+
+    parallel_results = []
+
+    def one_parallel():
+        try:
+            parallel_results.append(served.get("/metrics", timeout=10)[0])
+        except OSError as error:
+            parallel_results.append(type(error).__name__)
+
+    threads = [threading.Thread(target=prober)]
+    threads += [threading.Thread(target=f) for f in (slow_loris, garbage, long_line)]
+    threads += [threading.Thread(target=one_parallel) for _ in range(100)]
+    for thread in threads:
+        thread.start()
+    for thread in threads[1:]:
+        thread.join(timeout=60)
+    stop.set()
+    threads[0].join(timeout=10)
+    for sock in loris:
+        sock.close()
+
+    stats = served.stats()
+    print("loop:", stats, "probes:", len(probe_times), "slowest probe: %.3f s" % max(probe_times),
+          "parallel answered:", parallel_results.count(200))
+    assert probe_failures == []
+    assert max(probe_times) < 1.0, probe_times
+    assert len(parallel_results) == 100
+    # 16 slots: some parallel clients are closed to make room, the rest answered; none hangs.
+    assert parallel_results.count(200) >= 16, parallel_results
+    assert stats["most_connections"] <= 16
+    assert stats["longest_advance_seconds"] < 0.1, stats
+    assert stats["max_tick_lateness_seconds"] < 0.2, stats
