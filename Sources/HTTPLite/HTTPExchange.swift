@@ -7,7 +7,8 @@ public struct PollInterest: Equatable, Sendable {
     /// The poll(2) events to wait for: `POLLIN` or `POLLOUT`.
     public let events: Int16
 
-    init(_ descriptor: Int32, _ events: Int16) {
+    /// A descriptor with events: asked for, or (from `waitForAny`) what poll reported.
+    public init(descriptor: Int32, events: Int16) {
         self.descriptor = descriptor
         self.events = events
     }
@@ -108,10 +109,10 @@ public final class HTTPExchange {
     public var interest: PollInterest? {
         switch state {
         case .connecting(let socket, _):
-            return PollInterest(socket.descriptor, Int16(POLLOUT))
+            return PollInterest(descriptor: socket.descriptor, events: Int16(POLLOUT))
         case .handshaking(let connection, let events), .sending(let connection, _, let events),
              .receiving(let connection, let events):
-            return PollInterest(connection.socket.descriptor, events)
+            return PollInterest(descriptor: connection.socket.descriptor, events: events)
         case .finished:
             return nil
         }

@@ -1,23 +1,5 @@
 import Glibc
 
-/// A descriptor and poll(2) events: what the server waits for, or, given to
-/// `HTTPServer.advance(ready:now:)`, what poll reported for it (`revents`).
-///
-/// TODO(merge): the client's non-blocking exchange brings `PollInterest` of the
-/// same shape; when both are in, one of the two goes.
-public struct ServerPollInterest: Equatable, Sendable {
-    /// The socket.
-    public let descriptor: Int32
-    /// poll(2) events: `POLLIN` or `POLLOUT` asked for; what came back, `POLLERR` and `POLLHUP` included, when reported.
-    public let events: Int16
-
-    /// A descriptor with events.
-    public init(descriptor: Int32, events: Int16) {
-        self.descriptor = descriptor
-        self.events = events
-    }
-}
-
 /// A small HTTP/1.1 server for health and metrics endpoints that never blocks:
 /// its owner polls `interests` (with every other descriptor it waits on, until
 /// `wakeAt` at the latest) and calls `advance(ready:now:)` with what poll reported.
@@ -129,13 +111,13 @@ public final class HTTPServer {
     }
 
     /// What to poll now: the listener (unless full of descriptors) and each connection.
-    public var interests: [ServerPollInterest] {
+    public var interests: [PollInterest] {
         guard !isClosed else { return [] }
-        var list: [ServerPollInterest] = []
+        var list: [PollInterest] = []
         list.reserveCapacity(connections.count + 1)
-        if acceptPausedUntil == nil { list.append(ServerPollInterest(descriptor: listener, events: pollIn)) }
+        if acceptPausedUntil == nil { list.append(PollInterest(descriptor: listener, events: pollIn)) }
         for connection in connections {
-            if let events = connection.events { list.append(ServerPollInterest(descriptor: connection.descriptor, events: events)) }
+            if let events = connection.events { list.append(PollInterest(descriptor: connection.descriptor, events: events)) }
         }
         return list
     }
@@ -156,7 +138,7 @@ public final class HTTPServer {
     /// Does what `ready` (descriptors with the events poll reported; others are
     /// ignored) and the clock allow, without blocking: accepts, reads, answers,
     /// writes, closes what timed out.
-    public func advance(ready: [ServerPollInterest], now: Double) {
+    public func advance(ready: [PollInterest], now: Double) {
         guard !isClosed else { return }
         if let until = acceptPausedUntil, now >= until { acceptPausedUntil = nil }
         for entry in ready where entry.events != 0 {

@@ -108,7 +108,12 @@ public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     /// Whether `text` may be a URL's host: an IPv4 address, an IPv6 address
     /// (without brackets or a zone) or a host name as `init` accepts them.
     public static func isValidHost(_ text: String) -> Bool {
-        SocketAddress.isIPv4(text) || SocketAddress.isIPv6(text) || isHostName(Array(text.utf8)[...])
+        isIPAddress(text) || isHostName(Array(text.utf8)[...])
+    }
+
+    /// Whether `text` is a numeric IPv4 or IPv6 address (without brackets or a zone).
+    public static func isIPAddress(_ text: String) -> Bool {
+        SocketAddress.isIPv4(text) || SocketAddress.isIPv6(text)
     }
 
     public var description: String { "\(scheme.rawValue)://\(hostHeader)\(target)" }

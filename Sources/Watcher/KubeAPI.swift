@@ -14,14 +14,14 @@ enum APIRequest: Equatable {
     case readPod
     /// Sets only the label, with a JSON merge patch: never a PUT of the whole pod.
     case patchLabel(String)
-    case createEvent(JSON)
+    case createEvent(Transition.Event.Reason, JSON)
 }
 
 /// What an API request came to.
 enum APIOutcome {
     case podRead(PodInfo)
     case patched(PodInfo)
-    case eventCreated
+    case eventCreated(Transition.Event.Reason)
     case failed(APIRequest, APIFailure)
 }
 
@@ -40,6 +40,8 @@ final class KubeAPI {
     private let interrupt: Int32
     private let timeout: Double
     private var call: Call?
+    /// The HTTP status of the last request that was answered; nil when the last one got no answer.
+    private(set) var lastStatus: Int?
 
     /// The request under way.
     private struct Call {
@@ -90,9 +92,11 @@ final class KubeAPI {
             response = answered
         } catch {
             self.call = nil
+            lastStatus = nil
             return .failed(call.request, APIFailure(.transport(error.code), reason: error.code.name, message: error.detail))
         }
         self.call = nil
+        lastStatus = response.status
         if response.status == 401, endpoint.token.refreshesAfter401, !call.freshToken {
             do throws(APIFailure) {
                 try begin(call.request, stopDeadline: call.stopDeadline, now: now, freshToken: true)
@@ -106,7 +110,7 @@ final class KubeAPI {
             switch call.request {
             case .readPod: return .podRead(try podInfo(response))
             case .patchLabel: return .patched(try podInfo(response))
-            case .createEvent: return .eventCreated
+            case .createEvent(let reason, _): return .eventCreated(reason)
             }
         } catch {
             return .failed(call.request, error)
@@ -132,7 +136,7 @@ final class KubeAPI {
             let patch: JSON = ["metadata": ["labels": .object([(label, .string(value))])]]
             body = patch.serializedBytes()
             headers.add("Content-Type", "application/merge-patch+json")
-        case .createEvent(let event):
+        case .createEvent(_, let event):
             method = "POST"
             path = "/api/v1/namespaces/\(namespace)/events"
             body = event.serializedBytes()

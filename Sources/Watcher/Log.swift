@@ -133,6 +133,9 @@ struct WallClock {
         return WallClock(seconds: now.seconds, nanoseconds: now.nanoseconds)
     }
 
+    /// Seconds since the epoch, with the fraction.
+    var secondsSinceEpoch: Double { Double(seconds) + Double(nanoseconds) / 1e9 }
+
     /// RFC 3339 in UTC with second precision, as Kubernetes writes `firstTimestamp`.
     var rfc3339: String {
         "\(secondsText)Z"

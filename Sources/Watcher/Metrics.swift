@@ -128,18 +128,6 @@ struct Histogram: Equatable {
 /// `network_watcher_` prefix, base units (seconds, ratios 0 to 1 rather than
 /// percent), `_total` on counters, `_info` for the build gauge.
 struct Metrics {
-    /// Why a sample of the Usage API failed, as the `kind` label.
-    enum UsageFailureKind: String, CaseIterable {
-        /// No answer in time.
-        case timeout
-        /// No connection (refused, reset, closed early, TLS).
-        case connection
-        /// An answer other than 200.
-        case status
-        /// A 200 whose body has no usable `memory.percent`.
-        case body
-    }
-
     /// The API server requests the watcher makes, as the `verb` label (Kubernetes' verbs).
     enum APIVerb: String, CaseIterable {
         case get, patch, create
@@ -155,7 +143,7 @@ struct Metrics {
     private var events: [Transition.Event.Reason: Int] = [
         .overThreshold: 0, .belowThreshold: 0, .usageUnavailable: 0, .terminating: 0,
     ]
-    private var usageFailures: [UsageFailureKind: Int] = Dictionary(uniqueKeysWithValues: UsageFailureKind.allCases.map { ($0, 0) })
+    private var usageFailures: [UsageFailure.Kind: Int] = Dictionary(uniqueKeysWithValues: UsageFailure.Kind.allCases.map { ($0, 0) })
     /// Keyed by `verb` and `code` ("200"..., or "error" when no response came).
     private var apiRequests: [APIRequestKey: Int] = [:]
     private(set) var checkDurations = Histogram(bounds: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
@@ -179,7 +167,7 @@ struct Metrics {
         lastSampleSeconds = wallClock
     }
 
-    mutating func sampleFailed(_ kind: UsageFailureKind) {
+    mutating func sampleFailed(_ kind: UsageFailure.Kind) {
         usageFailures[kind, default: 0] += 1
     }
 

@@ -1,3 +1,5 @@
+import HTTPLite
+
 // Kubernetes' rules for names and label keys, so bad settings stop the
 // program at start instead of as a 422 from the API server later.
 
@@ -7,6 +9,11 @@ private func isLowerAlphanumeric(_ c: UInt8) -> Bool {
 
 private func isAlphanumeric(_ c: UInt8) -> Bool {
     isLowerAlphanumeric(c) || (c >= 65 && c <= 90)
+}
+
+/// A numeric IPv4 or IPv6 address, for a listening address (no name is resolved).
+func isNumericAddress(_ text: String) -> Bool {
+    HTTPURL.isIPAddress(text)
 }
 
 /// RFC 1123 label: at most 63 of `[a-z0-9-]`, alphanumeric at both ends (namespaces).

@@ -28,6 +28,10 @@ struct Settings: Equatable {
     /// `-v` lowers this to debug whatever `LOG_LEVEL` says.
     var logLevel = Log.Level.info
     var logFormat = Log.Format.logfmt
+    /// `HTTP_PORT`: where /healthz, /readyz and /metrics are served; nil for no server.
+    var httpPort: Int?
+    /// `HTTP_ADDRESS`: a numeric address to listen on; nil for every address, IPv6 and IPv4.
+    var httpAddress: String?
 
     private init() {}
 
@@ -101,6 +105,10 @@ extension Settings {
                 default: .logfmt, help: "logfmt (TIME LEVEL message key=value) or json (one object per line)") {
             $0.logFormat = $1
         },
+        Setting("HTTP_PORT", "--http-port", format: .integer(1...65535), unset: "off",
+                help: "serve /healthz, /readyz and /metrics on this port") { $0.httpPort = $1 },
+        Setting("HTTP_ADDRESS", "--http-address", format: .text("a numeric IPv4 or IPv6 address", valid: isNumericAddress),
+                unset: "every address, IPv4 and IPv6", help: "address for the HTTP_PORT server") { $0.httpAddress = $1 },
     ] }
 
     private static let acceptPercentRange = "a number greater than 0 and at most MEMORY_PERCENT"

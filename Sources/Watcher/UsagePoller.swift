@@ -3,9 +3,33 @@ import JSON
 
 /// Why a sample of the Usage API gave no percent.
 struct UsageFailure: Error, CustomStringConvertible {
+    /// How it failed, as `/metrics` counts it.
+    enum Kind: String, CaseIterable {
+        /// No answer in time.
+        case timeout
+        /// No connection (refused, reset, closed early).
+        case connection
+        /// An answer other than 200.
+        case status
+        /// A 200 whose body has no usable `memory.percent`.
+        case body
+    }
+
+    let kind: Kind
     let description: String
     /// The HTTP status when the Usage API answered with one other than 200.
     var status: Int? = nil
+
+    init(_ kind: Kind, _ description: String, status: Int? = nil) {
+        self.kind = kind
+        self.description = description
+        self.status = status
+    }
+
+    init(_ error: HTTPError) {
+        let timedOut = error.code == .connectTimeout || error.code == .readTimeout || error.code == .writeTimeout
+        self.init(timedOut ? .timeout : .connection, error.description)
+    }
 
     /// What the user can do about it, when the failure tells.
     var hint: String? {
@@ -37,7 +61,7 @@ final class UsagePoller {
             exchange = try client.start(request)
             return nil
         } catch {
-            return UsageFailure(description: error.description)
+            return UsageFailure(error)
         }
     }
 
@@ -51,11 +75,11 @@ final class UsagePoller {
             response = answered
         } catch {
             self.exchange = nil
-            return .failure(UsageFailure(description: error.description))
+            return .failure(UsageFailure(error))
         }
         self.exchange = nil
         guard response.status == 200 else {
-            return .failure(UsageFailure(description: "the Usage API answered HTTP \(response.status)", status: response.status))
+            return .failure(UsageFailure(.status, "the Usage API answered HTTP \(response.status)", status: response.status))
         }
         return Self.percent(in: response.body)
     }
@@ -69,13 +93,13 @@ final class UsagePoller {
     /// `memory.percent` of a Usage API body: a finite, non-negative JSON number.
     static func percent(in body: [UInt8]) -> Result<Double, UsageFailure> {
         guard let usage = try? JSON.parse(body) else {
-            return .failure(UsageFailure(description: "the Usage API's answer is not JSON"))
+            return .failure(UsageFailure(.body, "the Usage API's answer is not JSON"))
         }
         guard let field = usage["memory"]?["percent"] else {
-            return .failure(UsageFailure(description: "the Usage API's answer has no memory.percent"))
+            return .failure(UsageFailure(.body, "the Usage API's answer has no memory.percent"))
         }
         guard let percent = field.doubleValue, percent.isFinite, percent >= 0 else {
-            return .failure(UsageFailure(description: "memory.percent is not a non-negative number: \(field.serialized())"))
+            return .failure(UsageFailure(.body, "memory.percent is not a non-negative number: \(field.serialized())"))
         }
         return .success(percent)
     }

@@ -19,8 +19,9 @@ struct WatchLoop {
         case readPod
         /// API lane: patch the label to the value, then report `patched` or `patchFailed`.
         case patchLabel(String)
-        /// API lane: create the Event, then report `eventRecorded` or `eventFailed`.
-        case recordEvent(JSON)
+        /// API lane: create the Event (its reason, and the object), then report
+        /// `eventRecorded` or `eventFailed`.
+        case recordEvent(Transition.Event.Reason, JSON)
         /// Abandon the sample under way; no event is reported for it.
         case cancelSample
         /// Abandon the API request under way (closing its connection); no event is reported for it.
@@ -73,6 +74,7 @@ struct WatchLoop {
     private var state: LabelController
     private var pod: PodReference
     private var sampling = false
+    private var podWasRead = false
     private var request: Request?
     /// Whether a sample has come back (good or failed): no write goes out before, so that
     /// a pod without the label is not given `yes` just before the first sample says `no`.
@@ -84,7 +86,7 @@ struct WatchLoop {
     private var writeBackoff = Backoff()
     private var writeNotBefore = 0.0
     /// Events not yet accepted by the API server, oldest first; a few are kept across failures.
-    private var pendingEvents: [JSON] = []
+    private var pendingEvents: [(reason: Transition.Event.Reason, object: JSON)] = []
     private var eventBackoff = Backoff()
     private var eventNotBefore = 0.0
     /// The last good sample, for the log line of a transition.
@@ -106,6 +108,14 @@ struct WatchLoop {
 
     /// The label's value at the API server as last seen or written.
     var labelAtServer: String? { state.labelAtServer }
+
+    /// What `/readyz` tells: whether the pod was read, the label value the loop wants (the
+    /// decision, or before the first sample the value it keeps or ensures), and the value
+    /// at the API server.
+    var labelStatus: (podRead: Bool, wanted: String?, atServer: String?) {
+        (podWasRead, state.decision?.labelValue ?? state.pendingWrite?.labelValue ?? state.labelAtServer,
+         state.labelAtServer)
+    }
 
     /// When to report `tick` if nothing else happens first; nil waits for the requests under way.
     var nextWake: Double? {
@@ -142,6 +152,7 @@ struct WatchLoop {
         nextResync = now + rules.resyncInterval
         switch phase {
         case .starting:
+            podWasRead = true
             state.podRead(labelValue: labelValue)
             logs.append(LogLine(.info, "watching pod", ["pod": "\(pod.namespace)/\(pod.name)",
                                                         "label": labelValue ?? "(none)"]))
@@ -390,7 +401,7 @@ struct WatchLoop {
         }
         if let event = pendingEvents.first, now + StopRetries.leastTry <= retries.deadline {
             request = .event
-            return Action(steps: [.recordEvent(event)], deadline: retries.deadline)
+            return Action(steps: [.recordEvent(event.reason, event.object)], deadline: retries.deadline)
         }
         return finishStop(logs: [])
     }
@@ -415,7 +426,7 @@ struct WatchLoop {
             switch work.request {
             case .read: action.steps.append(.readPod)
             case .patch(let transition): action.steps.append(.patchLabel(transition.labelValue))
-            case .event: action.steps.append(.recordEvent(pendingEvents[0]))
+            case .event: action.steps.append(.recordEvent(pendingEvents[0].reason, pendingEvents[0].object))
             }
         }
         if rules.testMode && sampledOnce && !sampling && request == nil {
@@ -468,7 +479,7 @@ struct WatchLoop {
         guard let event = transition.event else {
             return [LogLine(.info, "label set", ["label": transition.labelValue])]
         }
-        pendingEvents.append(makeEvent(event, about: pod, at: wall))
+        pendingEvents.append((event.reason, makeEvent(event, about: pod, at: wall)))
         if pendingEvents.count > 20 { pendingEvents.removeFirst() }
         return [LogLine(.info, "label set", [
             "label": transition.labelValue, "reason": event.reason.rawValue,

@@ -64,18 +64,9 @@ func runServe(_ arguments: [String]) {
     var nextTick = monotonicSeconds() + tick
     while true {
         let interests = server.interests
-        var entries = interests.map { pollfd(fd: $0.descriptor, events: $0.events, revents: 0) }
-        entries.append(pollfd(fd: signals, events: Int16(POLLIN), revents: 0))
         let wakeAt = min(server.wakeAt ?? nextTick, nextTick)
-        let timeout = Int32(max(0, ((wakeAt - monotonicSeconds()) * 1000).rounded(.up)))
-        do {
-            _ = try entries.withUnsafeMutableBufferPointer { (list) throws(SystemError) -> Int in
-                try System.poll(list, timeout: timeout)
-            }
-        } catch {
-            fail("\(error)", status: 1)
-        }
-        if entries[interests.count].revents != 0 { break }
+        let reported = waitForAny(interests + [.readable(signals)], until: wakeAt)
+        if reported[interests.count] != 0 { break }
         let now = monotonicSeconds()
         if now >= nextTick {
             stats.ticks += 1
@@ -83,7 +74,7 @@ func runServe(_ arguments: [String]) {
             // Ticks missed while the loop was held count as missed, not made up.
             nextTick += tick * ((now - nextTick) / tick).rounded(.down) + tick
         }
-        let ready = interests.indices.map { ServerPollInterest(descriptor: interests[$0].descriptor, events: entries[$0].revents) }
+        let ready = interests.indices.map { PollInterest(descriptor: interests[$0].descriptor, events: reported[$0]) }
         server.advance(ready: ready, now: now)
         stats.longestAdvance = max(stats.longestAdvance, monotonicSeconds() - now)
         stats.connectionsNow = server.connectionCount

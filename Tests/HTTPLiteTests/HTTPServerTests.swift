@@ -43,7 +43,7 @@ final class HTTPServerTests: XCTestCase {
             timeout = min(timeout, Int32(max(0, (wakeAt - monotonicSeconds()) * 1000).rounded(.up)))
         }
         _ = poll(&entries, nfds_t(entries.count), timeout)
-        let ready = entries[0..<interests.count].map { ServerPollInterest(descriptor: $0.fd, events: $0.revents) }
+        let ready = entries[0..<interests.count].map { PollInterest(descriptor: $0.fd, events: $0.revents) }
         let started = monotonicSeconds()
         server.advance(ready: ready, now: monotonicSeconds())
         longestAdvance = max(longestAdvance, monotonicSeconds() - started)

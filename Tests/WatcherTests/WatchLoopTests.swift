@@ -30,8 +30,9 @@ final class WatchLoopTests: XCTestCase {
     }
 
     private func eventReason(_ action: WatchLoop.Action) -> String? {
-        guard action.steps.count == 1, case .recordEvent(let event) = action.steps[0] else { return nil }
-        return event["reason"]?.stringValue
+        guard action.steps.count == 1, case .recordEvent(let reason, let event) = action.steps[0] else { return nil }
+        XCTAssertEqual(event["reason"]?.stringValue, reason.rawValue)
+        return reason.rawValue
     }
 
     /// A loop that has read the pod (label `value`) at time 0 and is sampling.
@@ -77,7 +78,7 @@ final class WatchLoopTests: XCTestCase {
         let recorded = watch.patched(uid: "u1", now: 0, wall: wall)
         XCTAssertEqual(eventReason(recorded), "OverThreshold")
         XCTAssertEqual(messages(recorded), ["label set"])
-        guard case .recordEvent(let event) = recorded.steps.first else { return XCTFail("no Event") }
+        guard case .recordEvent(_, let event) = recorded.steps.first else { return XCTFail("no Event") }
         XCTAssertEqual(event["type"]?.stringValue, "Warning")
         XCTAssertEqual(event["message"]?.stringValue, "Rejecting new connections. Echo container uses 75%, threshold is 75%")
         XCTAssertEqual(event["involvedObject"]?["uid"]?.stringValue, "u1")
@@ -93,20 +94,20 @@ final class WatchLoopTests: XCTestCase {
 
     func testAFailedSampleKeepsTheLabelAndIsLoggedOnce() {
         var watch = watching()
-        let first = watch.sampleFailed(UsageFailure(description: "refused"), now: 0)
+        let first = watch.sampleFailed(UsageFailure(.connection, "refused"), now: 0)
         waits(first, watch, until: 1)
         XCTAssertTrue(messages(first).contains("the Usage API failed; keeping the last decision"))
         XCTAssertEqual(watch.tick(now: 1).steps, [.sample])
-        let second = watch.sampleFailed(UsageFailure(description: "refused"), now: 1)
+        let second = watch.sampleFailed(UsageFailure(.connection, "refused"), now: 1)
         XCTAssertEqual(second.logs.filter { $0.level >= .warning }.count, 0, "logged once, then once a minute")
         XCTAssertEqual(messages(check(&watch, percent: 10, at: 2)), ["sample", "the Usage API answers again"])
     }
 
     func testRejectPolicyTurnsNoAfterTheFailureThreshold() {
         var watch = watching("yes", loop(policy: .reject, failures: 2))
-        waits(watch.sampleFailed(UsageFailure(description: "down"), now: 0), watch, until: 1)
+        waits(watch.sampleFailed(UsageFailure(.connection, "down"), now: 0), watch, until: 1)
         XCTAssertEqual(watch.tick(now: 1).steps, [.sample])
-        XCTAssertEqual(watch.sampleFailed(UsageFailure(description: "down"), now: 1).steps, [.patchLabel("no")])
+        XCTAssertEqual(watch.sampleFailed(UsageFailure(.connection, "down"), now: 1).steps, [.patchLabel("no")])
         XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 1, wall: wall)), "UsageUnavailable")
     }
 
@@ -278,7 +279,7 @@ final class WatchLoopTests: XCTestCase {
         XCTAssertEqual(eventReason(ok.patched(uid: "u1", now: 0, wall: wall)), "OverThreshold")
         XCTAssertEqual(ok.eventRecorded(now: 0).steps, [.exit(0)])
         var failed = watching("yes", loop(testMode: true))
-        XCTAssertEqual(failed.sampleFailed(UsageFailure(description: "down"), now: 0).steps, [.exit(1)])
+        XCTAssertEqual(failed.sampleFailed(UsageFailure(.connection, "down"), now: 0).steps, [.exit(1)])
         var unwritten = watching("yes", loop(testMode: true))
         XCTAssertEqual(unwritten.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
         XCTAssertEqual(unwritten.patchFailed(status(503), now: 0).steps, [.exit(1)])

@@ -44,12 +44,14 @@ private func flags(for settings: Settings) -> [String] {
     if let namespace = settings.podNamespace { arguments.append("--pod-namespace=\(namespace)") }
     // Unset, the accept threshold follows MEMORY_PERCENT.
     if let accept = settings.acceptPercent { arguments.append("--accept-percent=\(accept)") }
+    if let port = settings.httpPort { arguments.append("--http-port=\(port)") }
+    if let address = settings.httpAddress { arguments.append("--http-address=\(address)") }
     return arguments
 }
 
 /// A setting added to the table must be spelled above too, or the property would
 /// pass without looking at it. (Checked once: a global is initialised on first use.)
-private let tableIsSpelled: Bool = Settings.table.count == 19
+private let tableIsSpelled: Bool = Settings.table.count == 21
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSettings(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
