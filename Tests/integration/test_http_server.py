@@ -10,16 +10,13 @@ would show there.
 import http.client
 import json
 import os
-import socket
 import subprocess
-import tempfile
-import threading
-import time
-import urllib.request
 
 import pytest
 
 from conftest import require_tool
+from support.hostile import raw_exchange, run_hostile_clients
+from support.prometheus import Prometheus
 from support.peers import free_port, read_file, stop_process, wait_for_port
 
 METRICS = """# HELP network_watcher_build_info Always 1; the labels say what was built.
@@ -78,22 +75,6 @@ def served(httplite_bin, tmp_path):
     server.stop()
 
 
-def raw_exchange(port, data, timeout=5.0, host="127.0.0.1"):
-    """Sends `data` on a fresh connection and reads until the server closes it."""
-    with socket.create_connection((host, port), timeout=timeout) as sock:
-        sock.sendall(data)
-        received = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            received += chunk
-        return received
-
-
 # ---------------------------------------------------------------- real clients
 
 def test_curl_get_head_keepalive_and_errors(served):
@@ -144,40 +125,12 @@ def test_prometheus_scrapes_it(served, tmp_path):
     """The real Prometheus server (Debian's package) scrapes the endpoint every
     second; its query API then returns the series with their labels."""
     require_tool("prometheus")
-    web_port = free_port()
-    config = tmp_path / "prometheus.yml"
-    config.write_text("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n"
-                      "  - job_name: watcher\n    static_configs:\n      - targets: ['127.0.0.1:%d']\n" % served.port)
-    log_path = str(tmp_path / "prometheus.log")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(["prometheus", "--config.file", str(config), "--storage.tsdb.path",
-                                 str(tmp_path / "data"), "--web.listen-address", "127.0.0.1:%d" % web_port],
-                                stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port("127.0.0.1", web_port, proc, "prometheus", log_path)
-        query = "http://127.0.0.1:%d/api/v1/query?query=" % web_port
-        deadline = time.monotonic() + 60
-        found = None
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(query + "network_watcher_label_writes_total", timeout=5) as answer:
-                    result = json.load(answer)["data"]["result"]
-            except OSError:
-                result = []
-            if len(result) == 2:
-                found = result
-                break
-            time.sleep(0.5)
-        assert found, "no series after 60 s: %s" % read_file(log_path)[-3000:]
+    with Prometheus(served.port, tmp_path) as prometheus:
+        found = prometheus.wait_for("network_watcher_label_writes_total", lambda result: len(result) == 2)
         assert sorted((r["metric"]["value"], r["value"][1]) for r in found) == [("no", "3"), ("yes", "4")]
-        with urllib.request.urlopen(query + "up", timeout=5) as answer:
-            up = json.load(answer)["data"]["result"]
-        assert [r["value"][1] for r in up] == ["1"]
-        with urllib.request.urlopen(query + "network_watcher_build_info", timeout=5) as answer:
-            info = json.load(answer)["data"]["result"]
+        assert [r["value"][1] for r in prometheus.query("up")] == ["1"]
+        info = prometheus.query("network_watcher_build_info")
         assert info[0]["metric"]["version"] == '0.1.0 "test"'
-    finally:
-        stop_process(proc)
 
 
 # ---------------------------------------------------------------- hostile clients
@@ -197,74 +150,8 @@ def test_hostile_clients_do_not_hold_the_loop(served):
     """Slow-loris connections, garbage, a 1 MiB request line and 100 parallel
     clients at once, while a prober asks /healthz every 0.1 s: every probe is
     answered within a second, and the loop's ticks keep their time."""
-    stop = threading.Event()
-    probe_failures = []
-    probe_times = []
-
-    def prober():
-        while not stop.is_set():
-            started = time.monotonic()
-            try:
-                status = served.get("/healthz", timeout=2)[0]
-                if status != 200:
-                    probe_failures.append(status)
-            except OSError as error:
-                # An evicted probe connection (100 parallel clients compete for 16 slots) is retried once.
-                try:
-                    served.get("/healthz", timeout=2)
-                except OSError:
-                    probe_failures.append(repr(error))
-            probe_times.append(time.monotonic() - started)
-            time.sleep(0.1)
-
-    loris = []
-
-    def slow_loris():
-        for _ in range(40):
-            sock = socket.create_connection(("127.0.0.1", served.port), timeout=5)
-            sock.sendall(b"GET /metrics HTTP/1.1\r\nHo")
-            loris.append(sock)
-        for _ in range(20):
-            for sock in loris:
-                try:
-                    sock.send(b"s")
-                except OSError:
-                    pass
-            time.sleep(0.2)
-
-    def garbage():
-        for index in range(50):
-            try:
-                raw_exchange(served.port, os.urandom(64 + index * 37), timeout=5)
-            except OSError:
-                pass
-
-    def long_line():
-        try:
-            raw_exchange(served.port, b"GET /" + b"a" * (1 << 20) + b" HTTP/1.1\r\n\r\n", timeout=20)
-        except OSError:
-            pass
-
-    parallel_results = []
-
-    def one_parallel():
-        try:
-            parallel_results.append(served.get("/metrics", timeout=10)[0])
-        except OSError as error:
-            parallel_results.append(type(error).__name__)
-
-    threads = [threading.Thread(target=prober)]
-    threads += [threading.Thread(target=f) for f in (slow_loris, garbage, long_line)]
-    threads += [threading.Thread(target=one_parallel) for _ in range(100)]
-    for thread in threads:
-        thread.start()
-    for thread in threads[1:]:
-        thread.join(timeout=60)
-    stop.set()
-    threads[0].join(timeout=10)
-    for sock in loris:
-        sock.close()
-
+    outcome = run_hostile_clients(served.port, served.get)
+    probe_failures, probe_times, parallel_results = outcome.probe_failures, outcome.probe_times, outcome.parallel
     stats = served.stats()
     print("loop:", stats, "probes:", len(probe_times), "slowest probe: %.3f s" % max(probe_times),
           "parallel answered:", parallel_results.count(200))
