@@ -20,7 +20,7 @@ from support.servers import WATCHER_VERBS
 LABEL = "echo.soketi.app/accepts-new-connections"
 
 
-SIZE_BUDGET = 10_000_000  # bytes, stripped, OpenSSL inside: 9,925,488 once .eh_frame went (issue 4 set 11,000,000)
+SIZE_BUDGET = 10_100_000  # bytes, stripped, OpenSSL inside: 9,925,488 once .eh_frame went, 10,036,080 with the HTTP_PORT server (issue 4 set 11,000,000)
 
 
 def test_the_static_binary_fits_its_budget():
