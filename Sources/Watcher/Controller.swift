@@ -87,6 +87,8 @@ final class Controller {
                 followUp = start(.patchLabel(value), stopDeadline: action.deadline)
             case .recordEvent(let reason, let event):
                 followUp = start(.createEvent(reason, event), stopDeadline: action.deadline)
+            case .updateEvent(let reason, let name, let patch):
+                followUp = start(.updateEvent(reason, name, patch), stopDeadline: action.deadline)
             case .cancelSample:
                 usage.cancel()
             case .cancelRequest:
@@ -145,6 +147,10 @@ final class Controller {
             board.metrics.apiRequest(.create, status: api.lastStatus)
             board.metrics.eventRecorded(reason: reason)
             return loop.eventRecorded(now: now)
+        case .eventUpdated(let reason):
+            board.metrics.apiRequest(.patch, status: api.lastStatus)
+            board.metrics.eventRecorded(reason: reason)
+            return loop.eventRecorded(now: now)
         case .failed(.readPod, let failure):
             count(.get, failure)
             return loop.podReadFailed(failure, now: now)
@@ -153,6 +159,9 @@ final class Controller {
             return loop.patchFailed(failure, now: now)
         case .failed(.createEvent, let failure):
             count(.create, failure)
+            return loop.eventFailed(failure, now: now)
+        case .failed(.updateEvent, let failure):
+            count(.patch, failure)
             return loop.eventFailed(failure, now: now)
         }
     }

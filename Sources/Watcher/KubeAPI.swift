@@ -15,6 +15,8 @@ enum APIRequest: Equatable {
     /// Sets only the label, with a JSON merge patch: never a PUT of the whole pod.
     case patchLabel(String)
     case createEvent(Transition.Event.Reason, JSON)
+    /// Counts one more occurrence on Event NAME with a JSON merge patch (its reason, name, patch).
+    case updateEvent(Transition.Event.Reason, String, JSON)
 }
 
 /// What an API request came to.
@@ -22,6 +24,7 @@ enum APIOutcome {
     case podRead(PodInfo)
     case patched(PodInfo)
     case eventCreated(Transition.Event.Reason)
+    case eventUpdated(Transition.Event.Reason)
     case failed(APIRequest, APIFailure)
 }
 
@@ -111,6 +114,7 @@ final class KubeAPI {
             case .readPod: return .podRead(try podInfo(response))
             case .patchLabel: return .patched(try podInfo(response))
             case .createEvent(let reason, _): return .eventCreated(reason)
+            case .updateEvent(let reason, _, _): return .eventUpdated(reason)
             }
         } catch {
             return .failed(call.request, error)
@@ -141,6 +145,11 @@ final class KubeAPI {
             path = "/api/v1/namespaces/\(namespace)/events"
             body = event.serializedBytes()
             headers.add("Content-Type", "application/json")
+        case .updateEvent(_, let name, let patch):
+            method = "PATCH"
+            path = "/api/v1/namespaces/\(namespace)/events/\(name)"
+            body = patch.serializedBytes()
+            headers.add("Content-Type", "application/merge-patch+json")
         }
         var wait = timeout
         if let stopDeadline {
@@ -154,8 +163,9 @@ final class KubeAPI {
         }
         do {
             let url = try HTTPURL("\(endpoint.baseURL.scheme.rawValue)://\(endpoint.baseURL.hostHeader)\(path)")
-            // All three requests may be repeated: a read, a merge patch of a fixed value, and an
-            // Event with a fixed name (a repeat is answered 409 AlreadyExists, counted as recorded).
+            // Every request may be repeated: a read, a merge patch of fixed values (the label, or
+            // an Event's absolute count), and an Event with a fixed name (a repeat is answered
+            // 409 AlreadyExists, counted as recorded).
             let exchange = try client.start(HTTPRequest(method: method, url: url, headers: headers, body: body,
                                                         timeout: wait, connectTimeout: wait / 2, isIdempotent: true))
             call = Call(request: request, exchange: exchange, stopDeadline: stopDeadline, freshToken: freshToken)

@@ -124,7 +124,7 @@ struct LogLine {
 }
 
 /// Wall-clock time, for timestamps in logs and Events.
-struct WallClock {
+struct WallClock: Equatable {
     let seconds: Int
     let nanoseconds: Int
 

@@ -22,6 +22,9 @@ struct WatchLoop {
         /// API lane: create the Event (its reason, and the object), then report
         /// `eventRecorded` or `eventFailed`.
         case recordEvent(Transition.Event.Reason, JSON)
+        /// API lane: count one more occurrence on an existing Event (its reason, name, and
+        /// the JSON merge patch), then report `eventRecorded` or `eventFailed`.
+        case updateEvent(Transition.Event.Reason, String, JSON)
         /// Abandon the sample under way; no event is reported for it.
         case cancelSample
         /// Abandon the API request under way (closing its connection); no event is reported for it.
@@ -85,8 +88,10 @@ struct WatchLoop {
     private var nextResync = 0.0
     private var writeBackoff = Backoff()
     private var writeNotBefore = 0.0
-    /// Events not yet accepted by the API server, oldest first; a few are kept across failures.
-    private var pendingEvents: [(reason: Transition.Event.Reason, object: JSON)] = []
+    /// Event writes not yet accepted by the API server, oldest first; a few are kept across failures.
+    private var pendingEvents: [(reason: Transition.Event.Reason, write: EventCorrelator.Write)] = []
+    /// How each Event is written (a new object, a count on an existing one) or dropped.
+    private var correlator = EventCorrelator()
     private var eventBackoff = Backoff()
     private var eventNotBefore = 0.0
     /// The last good sample, for the log line of a transition.
@@ -276,7 +281,7 @@ struct WatchLoop {
     mutating func patched(uid: String, now: Double, wall: WallClock) -> Action {
         guard case .patch(let transition) = request else { preconditionFailure("a patch nobody asked for") }
         request = nil
-        let logs = written(transition, uid: uid, wall: wall)
+        let logs = written(transition, uid: uid, now: now, wall: wall)
         switch phase {
         case .running:
             writeBackoff.reset()
@@ -330,12 +335,28 @@ struct WatchLoop {
 
     mutating func eventFailed(_ failure: APIFailure, now: Double) -> Action {
         request = nil
+        if case .patch(_, _, let recreate, let fresh) = pendingEvents[0].write,
+           failure.status == 404 || failure.status == 403 {
+            // client-go's recordEvent: an Event gone (expired, deleted) is created again whole.
+            // A Role without `patch` on events: this one and every later one is a new object.
+            var logs: [LogLine] = []
+            if failure.status == 403 {
+                if !correlator.patchesForbidden {
+                    logs.append(LogLine(.warning, "patching Events is forbidden; recording each Event as a new object",
+                                        ["error": failure.description],
+                                        hint: "grant the verb patch on events to count repeated Events"))
+                }
+                correlator.forbidPatches()
+            }
+            pendingEvents[0].write = .create(failure.status == 404 ? recreate : fresh)
+            return afterEvent(now: now, logs: logs)
+        }
         if failure.status == 409 || !failure.isRetryable {
             // A duplicate name means it was recorded; an invalid Event never will be.
-            pendingEvents.removeFirst()
-            return afterEvent(now: now, logs: [LogLine(.error, explain.message(failure, verb: "create", resource: "events"),
+            let verb = if case .patch = pendingEvents.removeFirst().write { "patch" } else { "create" }
+            return afterEvent(now: now, logs: [LogLine(.error, explain.message(failure, verb: verb, resource: "events"),
                                                        ["error": failure.description],
-                                                       hint: explain.hint(failure, verb: "create"))])
+                                                       hint: explain.hint(failure, verb: verb))])
         }
         switch phase {
         case .running:
@@ -399,9 +420,9 @@ struct WatchLoop {
             request = .patch(Transition(accepting: false, event: state.decision?.event))
             return Action(steps: [.patchLabel("no")], deadline: retries.deadline)
         }
-        if let event = pendingEvents.first, now + StopRetries.leastTry <= retries.deadline {
+        if !pendingEvents.isEmpty, now + StopRetries.leastTry <= retries.deadline {
             request = .event
-            return Action(steps: [.recordEvent(event.reason, event.object)], deadline: retries.deadline)
+            return Action(steps: [eventStep], deadline: retries.deadline)
         }
         return finishStop(logs: [])
     }
@@ -426,7 +447,7 @@ struct WatchLoop {
             switch work.request {
             case .read: action.steps.append(.readPod)
             case .patch(let transition): action.steps.append(.patchLabel(transition.labelValue))
-            case .event: action.steps.append(.recordEvent(pendingEvents[0].reason, pendingEvents[0].object))
+            case .event: action.steps.append(eventStep)
             }
         }
         if rules.testMode && sampledOnce && !sampling && request == nil {
@@ -451,6 +472,14 @@ struct WatchLoop {
         return work
     }
 
+    /// The step that writes the oldest pending Event.
+    private var eventStep: Step {
+        switch pendingEvents[0].write {
+        case .create(let object): return .recordEvent(pendingEvents[0].reason, object)
+        case .patch(let name, let patch, _, _): return .updateEvent(pendingEvents[0].reason, name, patch)
+        }
+    }
+
     private mutating func sampleEnded(now: Double) {
         guard case .running = phase, sampling else { preconditionFailure("a sample nobody asked for") }
         sampling = false
@@ -472,20 +501,31 @@ struct WatchLoop {
         }
     }
 
-    /// The label was written: remember it, log it, and queue its Event.
-    private mutating func written(_ transition: Transition, uid: String, wall: WallClock) -> [LogLine] {
+    /// The label was written: remember it, log it, and queue its Event as the correlator
+    /// decides (a new object, one more on an existing one's count, or nothing).
+    private mutating func written(_ transition: Transition, uid: String, now: Double, wall: WallClock) -> [LogLine] {
         state.written(transition)
         if !uid.isEmpty { pod = PodReference(namespace: pod.namespace, name: pod.name, uid: uid) }
         guard let event = transition.event else {
             return [LogLine(.info, "label set", ["label": transition.labelValue])]
         }
-        pendingEvents.append((event.reason, makeEvent(event, about: pod, at: wall)))
-        if pendingEvents.count > 20 { pendingEvents.removeFirst() }
+        let record: EventRecord
+        let recorded: String
+        switch correlator.correlate(event, about: pod, now: now, wall: wall) {
+        case .write(let write, let written):
+            pendingEvents.append((event.reason, write))
+            if pendingEvents.count > 20 { pendingEvents.removeFirst() }
+            record = written
+            recorded = written.name
+        case .drop(let dropped):
+            record = dropped
+            recorded = "dropped"
+        }
         return [LogLine(.info, "label set", [
             "label": transition.labelValue, "reason": event.reason.rawValue,
             "percent": lastPercent.map(formatPercent) ?? "unknown",
             "threshold": formatPercent(rules.threshold), "accept_below": formatPercent(state.acceptBelow),
-            "message": event.message])]
+            "message": event.message, "event": recorded, "event_count": "\(record.count)"])]
     }
 
     private func recovered(_ message: String, _ failures: Int, _ failedFor: Double) -> LogLine {
