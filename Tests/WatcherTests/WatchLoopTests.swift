@@ -1,4 +1,5 @@
 import HTTPLite
+import JSON
 import XCTest
 @testable import Watcher
 
@@ -283,6 +284,101 @@ final class WatchLoopTests: XCTestCase {
         var unwritten = watching("yes", loop(testMode: true))
         XCTAssertEqual(unwritten.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
         XCTAssertEqual(unwritten.patchFailed(status(503), now: 0).steps, [.exit(1)])
+    }
+
+    // MARK: Events as client-go records them (EventCorrelator)
+
+    /// One flip written at `time`: the sample that decides it, the label PATCH, and the step
+    /// that records its Event (nil when none), the Event then accepted.
+    private func flip(_ watch: inout WatchLoop, to percent: Double, at time: Double,
+                      file: StaticString = #filePath, line: UInt = #line) -> (step: WatchLoop.Step?, log: LogLine?) {
+        let value = percent >= 75 ? "no" : "yes"
+        XCTAssertEqual(check(&watch, percent: percent, at: time, file: file, line: line).steps, [.patchLabel(value)],
+                       file: file, line: line)
+        let written = watch.patched(uid: "u1", now: time, wall: WallClock(seconds: wall.seconds + Int(time), nanoseconds: 0))
+        let log = written.logs.first { $0.message == "label set" }
+        guard let step = written.steps.first else { return (nil, log) }
+        XCTAssertEqual(written.steps.count, 1, file: file, line: line)
+        _ = watch.eventRecorded(now: time)
+        return (step, log)
+    }
+
+    private func field(_ line: LogLine?, _ key: String) -> String? {
+        line?.fields.first { $0.key == key }?.value
+    }
+
+    func testARepeatedEventIsAPatchOfTheFirstOnesCount() {
+        var watch = watching()
+        XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])
+        let first = watch.patched(uid: "u1", now: 0, wall: wall)
+        guard case .recordEvent(.overThreshold, let created) = first.steps.first,
+              let name = created["metadata"]?["name"]?.stringValue else { return XCTFail("no Event created") }
+        XCTAssertEqual(field(first.logs.first, "event"), name)
+        XCTAssertEqual(field(first.logs.first, "event_count"), "1")
+        _ = watch.eventRecorded(now: 0)
+        XCTAssertEqual(eventReasonOf(flip(&watch, to: 10, at: 1).step), "BelowThreshold")
+        let again = flip(&watch, to: 90, at: 2)
+        let patch: JSON = ["count": 2, "lastTimestamp": .string(WallClock(seconds: wall.seconds + 2, nanoseconds: 0).rfc3339),
+                           "message": "Rejecting new connections. Echo container uses 90%, threshold is 75%"]
+        XCTAssertEqual(again.step, .updateEvent(.overThreshold, name, patch))
+        XCTAssertEqual(field(again.log, "event"), name)
+        XCTAssertEqual(field(again.log, "event_count"), "2")
+    }
+
+    func testAPatchOfAnEventThatIsGoneCreatesItWhole() {
+        var watch = watching()
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        _ = flip(&watch, to: 90, at: 1)
+        _ = flip(&watch, to: 10, at: 2)
+        XCTAssertEqual(check(&watch, percent: 90, at: 3).steps, [.patchLabel("no")])
+        guard case .updateEvent(_, let name, _) = watch.patched(uid: "u1", now: 3, wall: wall).steps.first else {
+            return XCTFail("no count update")
+        }
+        let recreated = watch.eventFailed(status(404), now: 3)
+        guard case .recordEvent(.overThreshold, let object) = recreated.steps.first else { return XCTFail("not created again") }
+        XCTAssertEqual(object["metadata"]?["name"]?.stringValue, name)
+        XCTAssertEqual(object["count"], 2)
+        waits(watch.eventRecorded(now: 3), watch, until: 4)
+    }
+
+    func testAForbiddenPatchCreatesTheEventAnewAndNoEventIsPatchedAgain() {
+        var watch = watching()
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        _ = flip(&watch, to: 90, at: 1)
+        _ = flip(&watch, to: 10, at: 2)
+        XCTAssertEqual(check(&watch, percent: 90, at: 3).steps, [.patchLabel("no")])
+        guard case .updateEvent(_, let name, _) = watch.patched(uid: "u1", now: 3, wall: wall).steps.first else {
+            return XCTFail("no count update")
+        }
+        let forbidden = watch.eventFailed(status(403), now: 3)
+        XCTAssertEqual(messages(forbidden), ["patching Events is forbidden; recording each Event as a new object"])
+        guard case .recordEvent(.overThreshold, let object) = forbidden.steps.first else { return XCTFail("not created") }
+        XCTAssertNotEqual(object["metadata"]?["name"]?.stringValue, name)
+        XCTAssertEqual(object["count"], 1)
+        _ = watch.eventRecorded(now: 3)
+        guard case .recordEvent = flip(&watch, to: 10, at: 4).step else { return XCTFail("a repeat is created") }
+    }
+
+    func testOverTheSpamFilterAnEventIsDroppedButTerminatingIsNot() {
+        var watch = watching()
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        for index in 1...25 {
+            XCTAssertNotNil(flip(&watch, to: index % 2 == 1 ? 90 : 10, at: Double(index)).step, "\(index)")
+        }
+        let dropped = flip(&watch, to: 10, at: 26)
+        XCTAssertNil(dropped.step)
+        XCTAssertEqual(field(dropped.log, "event"), "dropped")
+        XCTAssertEqual(field(dropped.log, "event_count"), "13", "counted all the same")
+        XCTAssertNil(flip(&watch, to: 90, at: 27).step)
+        XCTAssertEqual(watch.signal("SIGTERM", now: 27.5).steps, [.patchLabel("no")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 27.6, wall: wall)), "Terminating")
+    }
+
+    private func eventReasonOf(_ step: WatchLoop.Step?) -> String? {
+        switch step {
+        case .recordEvent(let reason, _), .updateEvent(let reason, _, _): return reason.rawValue
+        default: return nil
+        }
     }
 
     // MARK: Stop
