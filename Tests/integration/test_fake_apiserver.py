@@ -6,6 +6,7 @@ to what /usr/bin/kubectl actually sends and accepts.
 """
 import http.client
 import json
+import re
 import socket
 import ssl
 import time
@@ -419,6 +420,56 @@ def test_event_with_a_non_json_content_type_is_415(api):
     assert answer.status == 415
 
 
+def test_event_patch_counts_like_client_go_and_bumps_the_resource_version(api):
+    """client-go's recorder counts a repeated Event with a patch of count, lastTimestamp and
+    message (a strategic merge patch; for these scalars a merge patch means the same)."""
+    assert api.request("POST", EVENTS, watcher_event()).status == 201
+    path = EVENTS + "/some-pod.187b0d1c2f3a4e50"
+    before = api.events()[0]["metadata"]["resourceVersion"]
+    for count, content_type in ((2, MERGE), (3, "application/strategic-merge-patch+json")):
+        body = {"count": count, "lastTimestamp": "2026-11-25T12:0%d:00Z" % count, "message": "again"}
+        answer = patch(api, body, content_type=content_type, path=path, token=WATCHER_TOKEN)
+        assert answer.status == 200, answer.body
+        kubernetes_validate.validate(answer.body, "1.30", strict=True)
+        assert answer.body == api.events()[0]
+    stored = api.events()[0]
+    assert (stored["count"], stored["lastTimestamp"], stored["message"]) == (3, "2026-11-25T12:03:00Z", "again")
+    assert stored["firstTimestamp"] == "2026-11-25T12:00:00Z"
+    assert int(stored["metadata"]["resourceVersion"]) > int(before)
+
+
+def test_patch_of_a_missing_event_is_404(api):
+    answer = patch(api, {"count": 2}, path=EVENTS + "/some-pod.gone")
+    assert answer.status == 404
+    assert answer.body["details"] == {"name": "some-pod.gone", "kind": "events"}
+
+
+def test_patch_of_an_event_needs_the_patch_verb(api):
+    api.set_tokens({"create-only": ["create events"]})
+    assert api.request("POST", EVENTS, watcher_event(), token="create-only").status == 201
+    answer = patch(api, {"count": 2}, path=EVENTS + "/some-pod.187b0d1c2f3a4e50", token="create-only")
+    assert answer.status == 403
+    assert 'cannot patch resource "events"' in answer.body["message"]
+
+
+@pytest.mark.parametrize("body, code", [({"count": "3"}, 400), ({"lastTimestamp": "yesterday"}, 400),
+                                        ({"involvedObject": {"namespace": "other"}}, 422),
+                                        ({"metadata": {"name": "renamed"}}, 400)])
+def test_an_event_patch_that_breaks_the_event_is_refused(api, body, code):
+    assert api.request("POST", EVENTS, watcher_event()).status == 201
+    stored = api.events()
+    answer = patch(api, body, path=EVENTS + "/some-pod.187b0d1c2f3a4e50")
+    assert answer.status == code, answer.body
+    assert api.events() == stored
+
+
+@pytest.mark.parametrize("seconds, shown", [(-5, "<invalid>"), (59, "59s"), (119, "119s"), (150, "2m30s"),
+                                            (600, "10m"), (3 * 3600 + 5, "3h"), (9 * 3600, "9h"),
+                                            (50 * 3600, "2d2h"), (400 * 86400, "400d")])
+def test_ages_are_printed_as_apimachinery_prints_them(seconds, shown):
+    assert kube_objects.human_duration(seconds) == shown
+
+
 # -- faults and the request log ---------------------------------------------------
 
 def test_fault_status_with_retry_after_is_used_once(api):
@@ -518,6 +569,26 @@ def test_kubectl_get_events_lists_posted_events(api, kubectl):
     assert [e["metadata"]["name"] for e in shown["items"]] == ["some-pod.1", "some-pod.2"]
     assert shown["items"][0]["reason"] == "OverThreshold"
     assert api_calls(api) == [("GET", EVENTS, {"limit": "500"})]
+
+
+def test_kubectl_shows_the_count_of_a_patched_event(api, kubectl):
+    """The server prints Events for `kubectl get` (a Table, as the API server's printEvent):
+    COUNT with -o wide; `kubectl describe` shows it as "(xN over ...)"."""
+    uid = api.pod("some-pod")["metadata"]["uid"]
+    assert api.request("POST", EVENTS, watcher_event(uid=uid)).status == 201
+    kubectl(api, "patch", "event", "some-pod.187b0d1c2f3a4e50", "--type", "merge",
+            "-p", '{"count": 7, "lastTimestamp": "2026-11-25T12:10:00Z"}')
+    assert api.events()[0]["count"] == 7
+    wide = kubectl(api, "get", "events", "-o", "wide").stdout.splitlines()
+    header = wide[0].split()
+    assert header[:3] == ["LAST", "SEEN", "TYPE"] and "COUNT" in header and "NAME" in header
+    row = wide[1]
+    assert "OverThreshold" in row and "pod/some-pod" in row and "network-watcher, some-pod" in row
+    assert row.split()[-2:] == ["7", "some-pod.187b0d1c2f3a4e50"]
+    narrow = kubectl(api, "get", "events").stdout.splitlines()
+    assert narrow[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+    described = kubectl(api, "describe", "pod", "some-pod").stdout
+    assert re.search(r"Warning\s+OverThreshold\s+\S+ \(x7 over \S+\)\s+network-watcher", described), described
 
 
 def test_kubectl_sees_conflict_on_a_stale_resource_version(api, kubectl):

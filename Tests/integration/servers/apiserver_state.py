@@ -207,6 +207,24 @@ class State:
 
     def patch_pod(self, namespace, name, content_type, raw, query):
         """Apply a patch; returns (pod, warnings). No-op patches keep resourceVersion."""
+        def check(patched):
+            warnings = k.check_fields(patched, k.POD, "Pod", query.get("fieldValidation") == "Strict")
+            return warnings, k.label_errors(patched["metadata"].get("labels"))
+        return self._patch("pods", "Pod", namespace, name, content_type, raw, query, check)
+
+    def patch_event(self, namespace, name, content_type, raw, query):
+        """Apply a patch to an Event (client-go's recorder counts repeats so); returns
+        (event, warnings). The result is validated as an update of a core/v1 Event
+        (ValidateEventUpdate: the create rules again, for the v1 API nothing more)."""
+        def check(patched):
+            warnings = k.check_fields(patched, k.EVENT, "Event", query.get("fieldValidation") == "Strict")
+            k.normalize_times(patched, k.EVENT)
+            return warnings, k.event_errors(patched, namespace)
+        return self._patch("events", "Event", namespace, name, content_type, raw, query, check)
+
+    def _patch(self, resource, kind, namespace, name, content_type, raw, query, check):
+        """Patch a stored object: (object, warnings). `check(patched)` gives (warnings,
+        field errors). No-op patches keep resourceVersion; a missing object is 404."""
         media = _media_type(content_type)
         if media not in PATCH_TYPES:
             raise k.unsupported_media_type(PATCH_TYPES)
@@ -214,28 +232,29 @@ class State:
             patch = json.loads(raw or b"null")
         except ValueError as e:
             raise k.bad_request("error decoding patch: %s" % e) from None
+        store = getattr(self, resource)
         with self.lock:
-            current = self.pods.get((namespace, name))
+            current = store.get((namespace, name))
             if current is None:
-                raise k.not_found("pods", name)
+                raise k.not_found(resource, name)
             if media == "application/json-patch+json":
                 try:
                     patched = json_patch.json_patch(current, patch)
                 except json_patch.PatchError as e:
                     raise (k.bad_request(str(e)) if e.bad_request else k.patch_failed(str(e))) from None
             elif isinstance(patch, dict):
-                # Strategic merge equals JSON merge for the maps the fake has
-                # (metadata.labels, annotations); lists in spec are not merged by key.
+                # Strategic merge equals JSON merge for what the fake stores: maps
+                # (metadata.labels, annotations) and an Event's scalars (count,
+                # lastTimestamp, message); lists in a pod's spec are not merged by key.
                 patched = json_patch.merge_patch(current, patch)
             else:
                 raise k.bad_request("json: cannot unmarshal %s into Go value of type "
                                     "map[string]interface {}" % type(patch).__name__)
             if not isinstance(patched, dict):
                 raise k.bad_request("the patch did not produce an object")
-            warnings = k.check_fields(patched, k.POD, "Pod",
-                                      query.get("fieldValidation") == "Strict")
             meta = patched.get("metadata") or {}
             patched["metadata"] = meta
+            warnings, errors = check(patched)
             _drop_empty_maps(meta)
             old = current["metadata"]
             if meta.get("name") != name:
@@ -244,23 +263,22 @@ class State:
             if meta.get("namespace") != namespace:
                 raise k.bad_request("the namespace of the provided object does not match the "
                                     "namespace sent on the request")
-            errors = k.label_errors(meta.get("labels"))
             for field in ("uid", "creationTimestamp"):
                 if meta.get(field) != old.get(field):
                     errors.append(k.FieldError("Invalid", "metadata." + field,
                                                "field is immutable", meta.get(field)))
             if errors:
-                raise k.invalid("Pod", name, errors)
+                raise k.invalid(kind, name, errors)
             # A resourceVersion left in the patched object is a precondition.
             if meta.get("resourceVersion") and meta["resourceVersion"] != old["resourceVersion"]:
-                raise k.conflict("pods", name)
+                raise k.conflict(resource, name)
             meta["resourceVersion"] = old["resourceVersion"]
-            patched["kind"], patched["apiVersion"] = "Pod", "v1"
+            patched["kind"], patched["apiVersion"] = kind, "v1"
             if patched == current:
                 return current, warnings
             if query.get("dryRun") != "All":
                 meta["resourceVersion"] = self._bump()
-                self.pods[(namespace, name)] = patched
+                store[(namespace, name)] = patched
             return patched, warnings
 
     def create_event(self, namespace, content_type, raw, query):

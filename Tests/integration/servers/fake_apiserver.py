@@ -1,5 +1,5 @@
 """A fake Kubernetes API server: pods, events and namespaces in core/v1, enough for
-the watcher and for the real kubectl's get and label.
+the watcher and for the real kubectl's get, label and patch.
 
     python3 fake_apiserver.py --port 0 --control-port 0 [--cert F --key F]
                               [--client-ca F] [--tokens JSON] [--kube-version 1.32.0]
@@ -31,7 +31,7 @@ from kube_objects import ApiError  # noqa: E402
 
 RESOURCES = [
     {"name": "events", "singularName": "event", "namespaced": True, "kind": "Event",
-     "verbs": ["create", "get", "list"], "shortNames": ["ev"]},
+     "verbs": ["create", "get", "list", "patch"], "shortNames": ["ev"]},
     {"name": "namespaces", "singularName": "namespace", "namespaced": False,
      "kind": "Namespace", "verbs": ["get", "list"], "shortNames": ["ns"]},
     {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod",
@@ -224,7 +224,10 @@ class ApiHandler(BaseHTTPRequestHandler):
                 verb = "watch"
             self.authorize(verb, resource, namespace)
             if verb == "list":
-                return 200, state.list(resource, namespace, query), []
+                found = state.list(resource, namespace, query)
+                if resource == "events" and k.wants_table(self.headers.get("Accept")):
+                    return 200, k.event_table(found, query.get("includeObject")), []
+                return 200, found, []
             if verb == "create" and resource == "events" and namespace:
                 event, warnings = state.create_event(namespace, self.headers.get("Content-Type"),
                                                      raw, query)
@@ -235,10 +238,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.authorize(verb, resource, namespace, name)
         if verb == "get":
             return 200, state.get(resource, namespace, name), []
-        if verb == "patch" and resource == "pods":
-            pod, warnings = state.patch_pod(namespace, name, self.headers.get("Content-Type"),
-                                            raw, query)
-            return 200, pod, warnings
+        if verb == "patch" and resource in ("pods", "events"):
+            patch = state.patch_pod if resource == "pods" else state.patch_event
+            patched, warnings = patch(namespace, name, self.headers.get("Content-Type"), raw, query)
+            return 200, patched, warnings
         raise k.method_not_allowed()
 
     def discovery(self, path):

@@ -454,3 +454,93 @@ def fields_match(terms, obj):
         if (actual == value) != equal:
             return False
     return True
+
+
+# -- server-side printing (kubectl get asks for a Table) -------------------------
+
+def wants_table(accept):
+    """Whether an Accept header asks for meta.k8s.io's Table (kubectl get does)."""
+    return any("as=Table" in part and "g=meta.k8s.io" in part for part in (accept or "").split(","))
+
+
+def human_duration(seconds):
+    """apimachinery's duration.HumanDuration."""
+    if seconds < -1:
+        return "<invalid>"
+    if seconds < 0:
+        return "0s"
+    seconds = int(seconds)
+    if seconds < 120:
+        return "%ds" % seconds
+    minutes = seconds // 60
+    if minutes < 10:
+        return "%dm" % minutes if seconds % 60 == 0 else "%dm%ds" % (minutes, seconds % 60)
+    if minutes < 180:
+        return "%dm" % minutes
+    hours = minutes // 60
+    if hours < 8:
+        return "%dh" % hours if minutes % 60 == 0 else "%dh%dm" % (hours, minutes % 60)
+    if hours < 48:
+        return "%dh" % hours
+    if hours < 24 * 8:
+        return "%dd" % (hours // 24) if hours % 24 == 0 else "%dd%dh" % (hours // 24, hours % 24)
+    if hours < 24 * 365 * 2:
+        return "%dd" % (hours // 24)
+    years, days = hours // (24 * 365), (hours // 24) % 365
+    if hours < 24 * 365 * 8:
+        return "%dy" % years if days == 0 else "%dy%dd" % (years, days)
+    return "%dy" % years
+
+
+def _since(stamp, micro=False):
+    if not stamp:
+        return "<unknown>"
+    moment = parse_time(stamp, micro)
+    return human_duration((datetime.datetime.now(datetime.timezone.utc) - moment).total_seconds())
+
+
+# pkg/printers/internalversion/printers.go, eventColumnDefinitions: the server prints
+# every column, kubectl shows those of priority 1 only with -o wide.
+EVENT_COLUMNS = [("Last Seen", 0, ""), ("Type", 0, ""), ("Reason", 0, ""), ("Object", 0, ""),
+                 ("Subobject", 1, ""), ("Source", 1, ""), ("Message", 0, ""),
+                 ("First Seen", 1, ""), ("Count", 1, ""), ("Name", 1, "name")]
+
+
+def event_row(event):
+    """printEvent with Wide set, as the API server's table convertor calls it."""
+    first = _since(event.get("firstTimestamp"))
+    if not event.get("firstTimestamp"):
+        first = _since(event.get("eventTime"), micro=True)
+    last = _since(event.get("lastTimestamp")) if event.get("lastTimestamp") else first
+    count = event.get("count") or 0
+    series = event.get("series")
+    if series:
+        last, count = _since(series.get("lastObservedTime"), micro=True), series.get("count", 0)
+    elif count == 0:
+        count = 1  # singleton Events of the new API have no count
+    involved = event.get("involvedObject") or {}
+    kind = (involved.get("kind") or "").lower()
+    target = "%s/%s" % (kind, involved["name"]) if involved.get("name") else kind
+    source = event.get("source") or {}
+    component = source.get("component") or event.get("reportingComponent") or ""
+    instance = source.get("host") or event.get("reportingInstance") or ""
+    return [last, event.get("type", ""), event.get("reason", ""), target,
+            involved.get("fieldPath", ""), component + (", " + instance if instance else ""),
+            (event.get("message") or "").strip(), first, count, event["metadata"]["name"]]
+
+
+def event_table(event_list, include_object=None):
+    """An EventList as the meta.k8s.io/v1 Table kubectl get prints."""
+    rows = []
+    for item in event_list["items"]:
+        row = {"cells": event_row(item)}
+        if include_object != "None":
+            meta = item["metadata"]
+            row["object"] = item if include_object == "Object" else {
+                "kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": event_list["metadata"],
+            "columnDefinitions": [{"name": name, "type": "string", "format": fmt,
+                                   "description": "", "priority": priority}
+                                  for name, priority, fmt in EVENT_COLUMNS],
+            "rows": rows}

@@ -37,7 +37,7 @@ SERVERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 ADMIN_TOKEN = "admin-token"
 WATCHER_TOKEN = "watcher-token"
 # The RBAC Role the watcher needs (KUBERNETES.md, "Least privilege").
-WATCHER_VERBS = ["get pods", "patch pods", "create events"]
+WATCHER_VERBS = ["get pods", "patch pods", "create events", "patch events"]
 DEFAULT_TOKENS = {ADMIN_TOKEN: ["*"], WATCHER_TOKEN: WATCHER_VERBS}
 KUBECTL = "/usr/bin/kubectl"
 
