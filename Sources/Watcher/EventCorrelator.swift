@@ -47,6 +47,14 @@ struct EventCorrelator {
         /// expired or was deleted), POST `recreate`, the same object whole, as client-go does;
         /// if patches are forbidden (403), POST `fresh`, a new object for this occurrence.
         case patch(name: String, patch: JSON, recreate: JSON, fresh: JSON)
+
+        /// The name of the Event written.
+        var eventName: String? {
+            switch self {
+            case .create(let object): return object["metadata"]?["name"]?.stringValue
+            case .patch(let name, _, _, _): return name
+            }
+        }
     }
 
     /// What to do with one occurrence.

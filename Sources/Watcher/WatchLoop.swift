@@ -92,6 +92,7 @@ struct WatchLoop {
     private var pendingEvents: [(reason: Transition.Event.Reason, write: EventCorrelator.Write)] = []
     /// How each Event is written (a new object, a count on an existing one) or dropped.
     private var correlator = EventCorrelator()
+    static let maxPendingEvents = 32
     private var eventBackoff = Backoff()
     private var eventNotBefore = 0.0
     /// The last good sample, for the log line of a transition.
@@ -513,8 +514,7 @@ struct WatchLoop {
         let recorded: String
         switch correlator.correlate(event, about: pod, now: now, wall: wall) {
         case .write(let write, let written):
-            pendingEvents.append((event.reason, write))
-            if pendingEvents.count > 20 { pendingEvents.removeFirst() }
+            queue(write, event.reason)
             record = written
             recorded = written.name
         case .drop(let dropped):
@@ -526,6 +526,27 @@ struct WatchLoop {
             "percent": lastPercent.map(formatPercent) ?? "unknown",
             "threshold": formatPercent(rules.threshold), "accept_below": formatPercent(state.acceptBelow),
             "message": event.message, "event": recorded, "event_count": "\(record.count)"])]
+    }
+
+    /// Queues an Event write. A count update replaces what is still queued for the same
+    /// Event (the count is absolute, so the latest says it all): a queued patch, or a queued
+    /// create, which then creates the Event with the latest count. The write under way is left
+    /// alone. So the queue holds one write per Event, however fast the label flaps while the
+    /// lane is busy writing it, and no occurrence is lost from the counts; at most
+    /// `maxPendingEvents` are kept through an outage, the oldest dropped first.
+    private mutating func queue(_ write: EventCorrelator.Write, _ reason: Transition.Event.Reason) {
+        let first = request.map { if case .event = $0 { 1 } else { 0 } } ?? 0
+        if case .patch(let name, _, let recreate, _) = write,
+           let index = pendingEvents.indices.dropFirst(first).first(where: { pendingEvents[$0].write.eventName == name }) {
+            if case .create = pendingEvents[index].write {
+                pendingEvents[index].write = .create(recreate)
+            } else {
+                pendingEvents[index].write = write
+            }
+            return
+        }
+        pendingEvents.append((reason, write))
+        if pendingEvents.count > Self.maxPendingEvents { pendingEvents.remove(at: first) }
     }
 
     private func recovered(_ message: String, _ failures: Int, _ failedFor: Double) -> LogLine {

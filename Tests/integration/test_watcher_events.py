@@ -8,7 +8,9 @@ KUBERNETES.md lists, involvedObject.uid equal to the pod's uid, and names of
 the form `<pod>.<hex>`, each one unique.
 
 One watcher run (module fixture) produces every kind of Event: OverThreshold,
-BelowThreshold, UsageUnavailable (reject policy) and Terminating (SIGTERM).
+BelowThreshold, UsageUnavailable (reject policy) and Terminating (SIGTERM), and one
+repeat, which is a PATCH of the first one's count, as client-go's EventCorrelator
+records it. A flapping run of 200 flips checks the correlator's bounds end to end.
 """
 import copy
 import datetime
@@ -19,21 +21,33 @@ import kubernetes_validate
 import pytest
 
 from support.servers import start_fake_apiserver_program, start_usage_server_program
-from support.watcher import LABEL, POD, Watcher, label, posted_events, watcher_env
+from support.servers import kubectl  # noqa: F401 (fixture)
+from support.watcher import LABEL, POD, Watcher, label, parse_line, posted_events, watcher_env
 
 KUBE_VERSION = "1.30"
 POD_UID = "5b0d3e4c-8f3a-4c1e-9a57-0c6f2b9d7e21"
 SECOND_PRECISION_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+BELOW = "Accepting new connections. Echo container uses 30.25%, threshold is 75%"
+# The Events created; the second BelowThreshold, identical to the first, is a PATCH of its count.
 EXPECTED = [
     ("Warning", "OverThreshold",
      "Rejecting new connections. Echo container uses 87.5%, threshold is 75%"),
-    ("Normal", "BelowThreshold",
-     "Accepting new connections. Echo container uses 30.25%, threshold is 75%"),
+    ("Normal", "BelowThreshold", BELOW),
     ("Warning", "UsageUnavailable", None),
-    ("Normal", "BelowThreshold",
-     "Accepting new connections. Echo container uses 30.25%, threshold is 75%"),
     ("Normal", "Terminating", None),
 ]
+MERGE = "application/merge-patch+json"
+
+
+def event_patches(api):
+    """The PATCH requests on Events, oldest first, with their status."""
+    return [r for r in api.requests(r"/events/[^/]+$") if r["method"] == "PATCH"]
+
+
+def event_writes(api):
+    """The Event creates and count patches the API server accepted, oldest first."""
+    return [r for r in api.requests(r"/events(/[^/]+)?$")
+            if r["method"] in ("POST", "PATCH") and r["status"] in (200, 201)]
 
 
 def utc_now():
@@ -56,7 +70,7 @@ def run(watcher_bin, test_pki):
         watcher.wait_logged("watching pod")
 
         def step(count, what):
-            watcher.wait_for(lambda: len(posted_events(api)) >= count, 5, what)
+            watcher.wait_for(lambda: len(event_writes(api)) >= count, 5, what)
 
         usage.set(percent=87.5)
         step(1, "OverThreshold")
@@ -71,6 +85,7 @@ def run(watcher_bin, test_pki):
         ended = utc_now() + datetime.timedelta(seconds=1)
         yield {"api": api, "events": posted_events(api), "stored": api.events(),
                "posts": [r for r in api.requests(r"/events$") if r["method"] == "POST"],
+               "patches": event_patches(api),
                "pod": api.pod(POD), "started": started, "ended": ended,
                "label": label(api)}
     finally:
@@ -98,6 +113,26 @@ def test_the_run_posted_every_kind_of_event(run):
         assert post["status"] == 201 or (post["status"] == 409 and name in recorded), \
             [(p["status"], p["body"]["reason"]) for p in run["posts"]]
         recorded.add(name)
+
+
+def test_the_repeat_is_a_merge_patch_of_the_first_ones_count(run):
+    below = next(e for e in run["events"] if e["reason"] == "BelowThreshold")
+    name = below["metadata"]["name"]
+    # A PATCH cut short by the signal is sent again by the stop: the count is absolute, so
+    # the repeat changes nothing.
+    sent = run["patches"][0]
+    assert run["patches"] and all(p["path"].rsplit("/", 1)[1] == name and p["status"] == 200
+                                  and p["body"] == sent["body"] for p in run["patches"])
+    assert sent["headers"]["content-type"] == MERGE
+    assert set(sent["body"]) == {"count", "lastTimestamp", "message"}
+    assert sent["body"]["count"] == 2 and sent["body"]["message"] == BELOW
+    stored = next(e for e in run["stored"] if e["metadata"]["name"] == name)
+    assert stored["count"] == 2
+    assert stored["firstTimestamp"] == below["firstTimestamp"]
+    assert stored["lastTimestamp"] == sent["body"]["lastTimestamp"] >= below["firstTimestamp"]
+    # What the API server keeps after the patch is still a valid Event.
+    for event in run["stored"]:
+        kubernetes_validate.validate(event, KUBE_VERSION, strict=True)
 
 
 def test_every_event_is_valid_against_kubernetes_1_30_strict(run):
@@ -166,3 +201,107 @@ def test_names_are_pod_dot_hex_and_unique(run):
     assert len(set(names)) == len(names), names
     # Every Event was stored: none was refused as a duplicate.
     assert sorted(e["metadata"]["name"] for e in run["stored"]) == sorted(names)
+
+
+# -- a flapping run: client-go's correlation, end to end ------------------------------
+
+FLAP_SAMPLES = 300
+SPAM_BURST = 25
+AGGREGATE_PREFIX = "(combined from similar events): "
+
+
+def flapping_sequence():
+    """Usage that crosses the threshold at every sample, with 15 distinct percents on each
+    side, so repeats are counted and new messages aggregated after the 9th."""
+    return [80 + (i // 2) % 15 if i % 2 == 0 else 30 + (i // 2) % 15 for i in range(FLAP_SAMPLES)]
+
+
+def test_a_flapping_run_leaves_few_events_whose_counts_add_up(watcher_bin, test_pki, kubectl):
+    """200 and more flips seen by the API server: every flip is one Event occurrence. The
+    first 25 are recorded (the spam filter's burst; the run is shorter than the 300 s a new
+    token takes), on at most 9 Events per reason with their own message and one aggregate
+    Event per reason, at most 20 objects before the stop's Terminating; the rest are
+    dropped, and the watcher's log says so for each. So the counts the API server holds add up to the flips
+    it saw minus the drops the watcher logged, which is 25, and `kubectl get events -o
+    wide` shows those counts."""
+    api = start_fake_apiserver_program(test_pki)
+    usage = start_usage_server_program()
+    watcher = None
+    try:
+        api.add_pod(POD, labels={LABEL: "yes"}, uid=POD_UID)
+        usage.set(percent=50)
+        watcher = Watcher(watcher_bin, watcher_env(api, usage, MEMORY_PERCENT="75", CHECKING_INTERVAL="0.04"))
+        watcher.wait_logged("watching pod")
+        usage.set(sequence=flapping_sequence())
+        watcher.wait_for(lambda: usage.state()["usage_requests"] >= FLAP_SAMPLES + 5, 60,
+                         "the whole sequence to be sampled")
+        # The last value (below) stays: once the label reads yes, nothing more is written.
+        watcher.wait_for(lambda: label(api) == "yes", 10, "the last flip")
+        flips = [r for r in api.requests(r"/pods/%s$" % POD) if r["method"] == "PATCH" and r["status"] == 200]
+        assert len(flips) >= 200, len(flips)
+        label_set = [parse_line(line)[3] for line in watcher.logged("label set")]
+        label_set = [fields for fields in label_set if "reason" in fields]
+        recorded = len([fields for fields in label_set if fields["event"] != "dropped"])
+        # Event writes wait while label writes are due: they go out once the flapping stops.
+        watcher.wait_for(lambda: sum(e["count"] for e in api.events()) >= recorded, 20,
+                         "the queued Event writes")
+        writes = event_writes(api)
+        events = api.events()
+        watcher.signal(signal.SIGTERM)
+        assert watcher.wait(5) == 0
+        final = api.events()
+        wide = kubectl(api, "get", "events", "-o", "wide").stdout.splitlines()
+    finally:
+        if watcher is not None:
+            watcher.close()
+        usage.stop()
+        api.stop()
+
+    # Every flip the API server saw is one occurrence, logged with what became of its Event.
+    assert len(label_set) == len(flips)
+    dropped = [fields for fields in label_set if fields["event"] == "dropped"]
+    assert len(dropped) == len(flips) - SPAM_BURST
+    # Writes still queued while the label flaps are merged per Event (absolute counts), so
+    # there may be fewer requests than occurrences, but no fewer than objects.
+    assert len(events) <= len(writes) <= SPAM_BURST
+    # A bounded number of objects whose counts add up to what was written.
+    assert len(events) <= 2 * 10, [e["message"] for e in events]
+    assert sum(e["count"] for e in events) == len(flips) - len(dropped) == SPAM_BURST
+    by_reason = {}
+    for event in events:
+        by_reason.setdefault(event["reason"], []).append(event)
+        kubernetes_validate.validate(event, KUBE_VERSION, strict=True)
+    assert set(by_reason) == {"OverThreshold", "BelowThreshold"}
+    for reason, group in by_reason.items():
+        own = [e for e in group if not e["message"].startswith(AGGREGATE_PREFIX)]
+        combined = [e for e in group if e["message"].startswith(AGGREGATE_PREFIX)]
+        assert len(own) <= 9 and len(combined) <= 1, (reason, [e["message"] for e in group])
+        assert len({e["message"] for e in own}) == len(own), "one Event per distinct message"
+    assert any(e["message"].startswith(AGGREGATE_PREFIX) and e["count"] > 1 for e in events), \
+        "the run aggregated: more than 9 distinct messages per reason within 10 minutes"
+    # Each count patch is for a name created before; each object holds its last write's count
+    # (a create still queued when its repeats came creates it with their count).
+    created = set()
+    for write in writes:
+        if write["method"] == "POST":
+            created.add(write["body"]["metadata"]["name"])
+        else:
+            assert write["path"].rsplit("/", 1)[1] in created
+            assert set(write["body"]) == {"count", "lastTimestamp", "message"}
+    for event in events:
+        name = event["metadata"]["name"]
+        counts = [w["body"]["count"] for w in writes if w["path"].endswith("/" + name)
+                  or w["method"] == "POST" and w["body"]["metadata"]["name"] == name]
+        assert event["count"] == counts[-1], (name, counts)
+    # The stop's Terminating Event is never dropped by the spam filter.
+    terminating = [e for e in final if e["reason"] == "Terminating"]
+    assert len(terminating) == 1 and terminating[0]["count"] == 1
+    assert len(final) == len(events) + 1
+    # kubectl shows the counts (COUNT is a -o wide column, as against a real API server).
+    header = wide[0].split()
+    count_at, name_at = header.index("COUNT") - 1, header.index("NAME") - 1  # "LAST SEEN" is two words
+    shown = {row.split()[-1]: int(row.split()[-2]) for row in wide[1:]}
+    assert len(shown) == len(final)
+    assert shown == {e["metadata"]["name"]: e["count"] for e in final}
+    assert sum(shown.values()) == SPAM_BURST + 1
+    assert count_at < name_at
