@@ -375,10 +375,9 @@ final class WatchLoopTests: XCTestCase {
     }
 
     private func eventReasonOf(_ step: WatchLoop.Step?) -> String? {
-        switch step {
-        case .recordEvent(let reason, _), .updateEvent(let reason, _, _): return reason.rawValue
-        default: return nil
-        }
+        if case .recordEvent(let reason, _) = step { return reason.rawValue }
+        if case .updateEvent(let reason, _, _) = step { return reason.rawValue }
+        return nil
     }
 
     // MARK: Stop

@@ -6,6 +6,7 @@ before what lives in it), every container within the Pod Security Standard
 wired to soketi's Usage API port, label and heap limit. deploy/native-sidecar/
 gets the same checks, plus the native sidecar's own shape."""
 import re
+import signal
 import subprocess
 
 import kubernetes_validate
@@ -15,6 +16,7 @@ import yaml
 
 from conftest import REPO, require_tool
 from support.servers import KUBECTL
+from support.watcher import Watcher
 
 LABEL = "ws.soketi.app/accepts-new-connections"
 VARIANTS = ["deploy", "deploy/native-sidecar"]
@@ -130,8 +132,10 @@ def granted():
             for resource in rule["resources"] for verb in rule["verbs"]}
 
 
-def test_role_grants_pods_get_patch_and_events_create_only():
-    assert granted() == {("", "pods", "get"), ("", "pods", "patch"), ("", "events", "create")}
+def test_role_grants_pods_get_patch_and_events_create_patch_only():
+    # events patch: a repeated Event is a PATCH of its count, as client-go records it.
+    assert granted() == {("", "pods", "get"), ("", "pods", "patch"), ("", "events", "create"),
+                         ("", "events", "patch")}
     binding = find("RoleBinding")
     account = find("ServiceAccount")
     assert binding["roleRef"]["name"] == find("Role")["metadata"]["name"]
@@ -150,13 +154,20 @@ def verb_of(request):
 
 
 def test_the_binary_uses_exactly_what_the_role_grants(watcher_bin, fake_apiserver_http, usage_server):
+    """no, yes, then no again: the repeated OverThreshold Event is a count PATCH."""
     api = fake_apiserver_http
     api.add_pod("echo-0")
-    usage_server.set(percent=90)
+    usage_server.set(sequence=[90, 30, 90])
     environment = {"KUBE_CONNECTION": "http", "KUBE_HOST": api.url, "POD_NAME": "echo-0",
-                   "USAGE_URL": usage_server.url, "TEST_MODE": "true"}
-    result = subprocess.run([watcher_bin], env=environment, capture_output=True, text=True, timeout=30)
-    assert result.returncode == 0, result.stderr
+                   "USAGE_URL": usage_server.url, "CHECKING_INTERVAL": "0.1", "PATH": "/usr/bin:/bin"}
+    watcher = Watcher(watcher_bin, environment)
+    try:
+        watcher.wait_for(lambda: any(r["method"] == "PATCH" and "/events/" in r["path"] for r in api.requests()),
+                         10, "the count PATCH of the repeated Event")
+        watcher.signal(signal.SIGTERM)
+        assert watcher.wait(5) == 0
+    finally:
+        watcher.close()
     api_requests = [r for r in api.requests() if r["path"].startswith("/api/v1/namespaces/default/")]
     assert {verb_of(r) for r in api_requests} == granted()
 

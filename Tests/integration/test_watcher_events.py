@@ -305,3 +305,31 @@ def test_a_flapping_run_leaves_few_events_whose_counts_add_up(watcher_bin, test_
     assert shown == {e["metadata"]["name"]: e["count"] for e in final}
     assert sum(shown.values()) == SPAM_BURST + 1
     assert count_at < name_at
+
+
+def test_a_role_without_patch_on_events_still_records_every_event(watcher_bin, test_pki):
+    """The soketi chart's Role grants events create only: the first count PATCH is refused
+    403, the watcher says so once, creates that Event anew, and creates every later one."""
+    api = start_fake_apiserver_program(test_pki, tokens={"chart": ["get pods", "patch pods", "create events"]})
+    usage = start_usage_server_program()
+    watcher = None
+    try:
+        api.add_pod(POD, labels={LABEL: "yes"}, uid=POD_UID)
+        usage.set(percent=50)
+        watcher = Watcher(watcher_bin, watcher_env(api, usage, token="chart", MEMORY_PERCENT="75"))
+        watcher.wait_logged("watching pod")
+        usage.set(sequence=[90, 50, 90, 50, 90])
+        watcher.wait_for(lambda: len(posted_events(api)) >= 5, 10, "five Events")
+        refused = [r for r in api.requests(r"/events/") if r["method"] == "PATCH"]
+        warnings = watcher.logged("patching Events is forbidden")
+        posted = posted_events(api)
+    finally:
+        if watcher is not None:
+            watcher.close()
+        usage.stop()
+        api.stop()
+    assert [r["status"] for r in refused] == [403]
+    assert len(warnings) == 1 and "hint=" in warnings[0]
+    assert [e["reason"] for e in posted] == ["OverThreshold", "BelowThreshold"] * 2 + ["OverThreshold"]
+    assert all(e["count"] == 1 for e in posted)
+    assert len({e["metadata"]["name"] for e in posted}) == 5

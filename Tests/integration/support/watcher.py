@@ -94,8 +94,23 @@ def posted_events(api, accepted=True):
             if r["method"] == "POST" and (r["status"] == 201 or not accepted)]
 
 
+def recorded_events(api):
+    """(reason, message) of every Event occurrence the API server accepted, oldest first: a
+    POST of a new Event, or a PATCH that counts one more on an existing one (client-go's
+    correlation of repeats), whose reason is the created Event's."""
+    reason_of, recorded = {}, []
+    for r in api.requests(r"/events(/[^/]+)?$"):
+        if r["method"] == "POST" and r["status"] == 201:
+            reason_of[r["body"]["metadata"]["name"]] = r["body"]["reason"]
+            recorded.append((r["body"]["reason"], r["body"]["message"]))
+        elif r["method"] == "PATCH" and r["status"] == 200:
+            recorded.append((reason_of.get(r["path"].rsplit("/", 1)[1]), r["body"]["message"]))
+    return recorded
+
+
 def reasons(api):
-    return [e["reason"] for e in posted_events(api)]
+    """The reasons of the Event occurrences recorded (created or counted), oldest first."""
+    return [reason for reason, _ in recorded_events(api)]
 
 
 def patches(api, pod=POD):
