@@ -15,6 +15,9 @@ import JSON
 /// 2. `eventLogger`: an occurrence identical to one recorded before (same source, involved
 ///    object, type, reason, message), or any occurrence for an aggregate already created, is
 ///    a PATCH of that Event's `count` (+1), `lastTimestamp` and `message`, not a new object.
+///    As in client-go this has no time window of its own (issue 12's "within 10 minutes"
+///    is the aggregation's): the API server's Event TTL (1 h by default) ends an Event, and
+///    the PATCH's 404 then creates it again whole (`recordEvent` in tools/record/event.go).
 /// 3. `EventSourceObjectSpamFilter`: a token bucket per source and involved object, burst
 ///    25, refilled at one per 300 s, drops what is over the rate. As in client-go the count
 ///    is taken before the filter, so the next occurrence that passes carries, in its count,
