@@ -126,6 +126,7 @@ def evict(path):
     """Drops `path`'s pages from the page cache, so the run starts from a cold cache."""
     fd = os.open(path, os.O_RDONLY)
     try:
+        os.fsync(fd)  # dirty pages (a binary just copied) cannot be dropped
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
