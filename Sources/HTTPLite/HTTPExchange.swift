@@ -65,7 +65,7 @@ public final class HTTPExchange {
     /// before any answer may send it once more on a new one.
     private var isOnReusedConnection = false
 
-    init(client: HTTPClient, request: __shared HTTPRequest, bytes: [UInt8]) {
+    init(client: HTTPClient, request: borrowing HTTPRequest, bytes: [UInt8]) {
         self.client = client
         key = HTTPClient.ConnectionKey(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
         hostIsIP = request.url.hostIsIP
@@ -112,14 +112,8 @@ public final class HTTPExchange {
     /// or cancelled. Never nil while the exchange is unfinished: when OpenSSL holds bytes
     /// that no poll would announce, `advance()` reads them before it returns.
     public var interest: PollInterest? {
-        switch state {
-        case .connecting(let socket, _):
-            return PollInterest(socket.descriptor, Int16(POLLOUT))
-        case .handshaking(let events), .sending(_, let events), .receiving(let events):
-            return PollInterest(descriptor, events)
-        case .finished:
-            return nil
-        }
+        if case .finished = state { return nil }
+        return waitingFor.interest
     }
 
     /// Monotonic seconds (the clock of `monotonicSeconds()`) by which `advance()` must be called
