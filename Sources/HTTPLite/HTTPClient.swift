@@ -12,8 +12,9 @@ public final class HTTPClient {
         public var timeout: Double
         public var limits: ResponseLimits
         public var tls: TLSConfiguration
-        /// A descriptor (for example a signalfd) whose readability ends any wait
-        /// with `.interrupted`; -1 for none. The client never reads from it.
+        /// A descriptor (for example a signalfd) whose readability ends any wait of
+        /// `execute` with `.interrupted`; -1 for none. The client never reads from it.
+        /// A driver of `HTTPExchange` polls its own descriptors instead.
         public var interruptDescriptor: Int32
         /// Seconds to wait for the first byte of the answer to an idempotent request on a
         /// kept-alive connection before sending it once more on a new connection; nil waits
