@@ -131,7 +131,7 @@ public final class HTTPClient {
     /// The request's bytes, written into the reused `requestBytes` buffer, which the caller
     /// takes (a local array, so that appending to it needs no exclusivity check).
     private func serialize(_ request: HTTPRequest) throws(HTTPError) -> [UInt8] {
-        guard !request.method.isEmpty, allBytes(of: request.method, are: isTokenByte) else {
+        guard !request.method.isEmpty, allBytes(of: request.method, are: isWritableNameByte) else {
             throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
         }
         // HTTPURL checks both, but nothing that could split a line is ever written,
@@ -156,7 +156,7 @@ public final class HTTPClient {
                 || equalsIgnoringCase(name, "Transfer-Encoding") {
                 throw HTTPError(.invalidRequest, "the client writes \(name) itself")
             }
-            guard !name.isEmpty, allBytes(of: name, are: isTokenByte),
+            guard !name.isEmpty, allBytes(of: name, are: isWritableNameByte),
                   allBytes(of: value, are: isFieldValueByte)
             else {
                 throw HTTPError(.invalidRequest, "header \(name) has a character that cannot be sent")
@@ -193,6 +193,6 @@ private func allBytes(of text: String, are test: (UInt8) -> Bool) -> Bool {
 
 /// A byte that may appear in a method or a header name as this client writes them:
 /// visible ASCII other than `:`.
-private func isTokenByte(_ byte: UInt8) -> Bool {
+private func isWritableNameByte(_ byte: UInt8) -> Bool {
     byte > 32 && byte < 127 && byte != UInt8(ascii: ":")
 }

@@ -330,8 +330,13 @@ struct WatchLoop {
 
     mutating func eventFailed(_ failure: APIFailure, now: Double) -> Action {
         request = nil
-        if failure.status == 409 || !failure.isRetryable {
-            // A duplicate name means it was recorded; an invalid Event never will be.
+        if failure.status == 409 {
+            // The name is taken: an earlier try was recorded after all (one cut short by the
+            // stop, or given up on a silent connection), and nothing was refused.
+            return eventRecorded(now: now)
+        }
+        if !failure.isRetryable {
+            // An invalid Event never will be recorded.
             pendingEvents.removeFirst()
             return afterEvent(now: now, logs: [LogLine(.error, explain.message(failure, verb: "create", resource: "events"),
                                                        ["error": failure.description],
