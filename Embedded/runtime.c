@@ -1,7 +1,5 @@
 // What the Swift runtime gives a normal build and an Embedded Swift binary
 // must bring itself (scripts/build-embedded.sh compiles and links this file).
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 
 #include "CEmbedded/embedded.h"
@@ -26,16 +24,12 @@ int nw_embedded_argc(void) { return saved_argc; }
 char **nw_embedded_argv(void) { return saved_argv; }
 
 // Double(String) calls this; the normal build's runtime has it in Stubs.cpp,
-// with the same contract: the end of the number read, or NULL when it is out of
-// range (overflow to infinity, underflow to zero). strtod reads the C locale,
-// which is this process's locale: nothing calls setlocale.
+// with the same contract as Swift 6.3's: the end of the number read, an
+// overflow as infinity and an underflow as zero or a subnormal, as strtod gives
+// them. strtod reads the C locale, which is this process's locale: nothing
+// calls setlocale.
 const char *_swift_stdlib_strtod_clocale(const char *text, double *result) {
     char *end;
-    errno = 0;
-    double value = strtod(text, &end);
-    *result = value;
-    if ((value == HUGE_VAL || value == -HUGE_VAL || value == 0.0) && errno == ERANGE) {
-        return NULL;
-    }
+    *result = strtod(text, &end);
     return end;
 }
