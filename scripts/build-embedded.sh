@@ -5,9 +5,9 @@
 #   scripts/build-embedded.sh [OUTPUT]                     (default: out/network-watcher-embedded)
 #   scripts/build-embedded.sh --product httplite [OUTPUT]  (default: out/httplite-embedded)
 #
-# SwiftPM cannot build Embedded mode for Linux, so this calls swiftc once per
-# module (whole-module, -Osize, function sections) into .build-embedded/, then
-# links with clang and lld. Embedded mode has no Glibc module: the sources read
+# It calls swiftc directly, once per module (whole-module, as Embedded mode
+# needs; -Osize, function sections) into .build-embedded/, then links with
+# clang and lld. Embedded mode has no Glibc module: the sources read
 # the C library through Sources/CSystem (see its shim.h), and Embedded/runtime.c
 # brings what the Swift runtime gives a normal build (argv, Double(String)).
 # SWIFTC_LOCK=FILE holds that flock around each compile (on a shared machine:
