@@ -6,17 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 output=${1:-out/network-watcher}
 
-# What --version reports besides the version: the commit (NW_REVISION, else
-# git's HEAD with -dirty for local changes), the build date (NW_CREATED, else
-# SOURCE_DATE_EPOCH, else now; RFC 3339 UTC) and the compiler. A plain
-# `swift build` reports "unknown" for these (Sources/CBuildStamp/stamp.h).
-commit=${NW_REVISION:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
-if [ -z "${NW_REVISION:-}" ] && [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  commit=$commit-dirty
-fi
-created=${NW_CREATED:-$(date -u ${SOURCE_DATE_EPOCH:+-d @$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)}
-compiler=$(swift --version 2>/dev/null | sed -n 's/.*Swift version \([^ ]*\).*/\1/p' | head -1)
-stamp() { printf -- '-DNW_BUILD_%s="%s"' "$1" "$(printf %s "$2" | tr -d '"\\')"; }
+# What --version reports besides the version (commit, build date, compiler).
+source scripts/build-stamp.sh
 
 # -Osize and function sections with --gc-sections/--icf drop unused code;
 # the Regex and Concurrency runtimes are not imported since nothing uses them.
@@ -31,7 +22,7 @@ swift build -c release --product network-watcher --scratch-path .build-static \
   -Xswiftc -Xfrontend -Xswiftc -disable-implicit-string-processing-module-import \
   -Xswiftc -Xfrontend -Xswiftc -disable-implicit-concurrency-module-import \
   -Xlinker --gc-sections -Xlinker --icf=all -Xlinker --build-id=none -Xlinker --no-eh-frame-hdr -Xlinker --script="$PWD/scripts/no-eh-frame.ld" \
-  -Xcc "$(stamp COMMIT "$commit")" -Xcc "$(stamp DATE "$created")" -Xcc "$(stamp SWIFT "${compiler:-unknown}")" \
+  -Xcc "${stamp_defines[0]}" -Xcc "${stamp_defines[1]}" -Xcc "${stamp_defines[2]}" \
   2> >(grep -v "statically linked applications requires at runtime" >&2)
 
 mkdir -p "$(dirname "$output")"

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// What an exchange waits for before it can go on.
 public struct PollInterest: Equatable, Sendable {

@@ -21,7 +21,7 @@ func versionText() -> String {
 func main() -> Int32 {
     let environment = environmentVariables(processEnvironment())
     let settings: Settings
-    switch Settings.parse(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) {
+    switch Settings.parse(arguments: System.arguments(), environment: environment) {
     case .failure(let failure):
         failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
         return 2
