@@ -51,18 +51,19 @@ PHP_CHART = {"memory_request_mib": 64, "memory_limit_mib": 128, "cpu_limit_milli
 class Watcher:
     """A running network-watcher whose standard error goes to a file."""
 
-    def __init__(self, binary, env):
+    def __init__(self, binary, env, prefix=()):
+        """`prefix`: a command that runs the binary (valgrind and its options)."""
         self.log = tempfile.NamedTemporaryFile(prefix="watcher-", suffix=".log", delete=False)
-        self.process = subprocess.Popen([binary], env=env, stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen([*prefix, binary], env=env, stdin=subprocess.DEVNULL,
                                         stdout=self.log, stderr=self.log)
         self.pid = self.process.pid
 
-    def stop(self):
-        """SIGTERM, then the rusage of the whole life (wait4)."""
+    def stop(self, timeout=10):
+        """SIGTERM, then the rusage of the whole life (wait4); SIGKILL after `timeout` s."""
         usage = None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 pid, status, usage = os.wait4(self.pid, os.WNOHANG)
                 if pid:
