@@ -2,6 +2,12 @@
 
     python3 bench/watcher.py --binary NAME=PATH [--binary NAME=PATH]... --out DIR
                              [--idle-seconds 60] [--flips 100] [--strace-seconds 20]
+                             [--env NAME KEY=VALUE]... [--cold]
+
+--env adds a setting to the watcher named NAME (for example `--env server
+HTTP_PORT=18081`, with `--binary server=PATH`). --cold evicts each binary from
+the page cache (posix_fadvise DONTNEED) before each start: a freshly written
+binary otherwise measures higher RSS.
 
 Against the project's test servers (Tests/integration/servers: the fake API
 server over TLS with the watcher's least-privilege token, and the usage
@@ -45,18 +51,19 @@ PHP_CHART = {"memory_request_mib": 64, "memory_limit_mib": 128, "cpu_limit_milli
 class Watcher:
     """A running network-watcher whose standard error goes to a file."""
 
-    def __init__(self, binary, env):
+    def __init__(self, binary, env, prefix=()):
+        """`prefix`: a command that runs the binary (valgrind and its options)."""
         self.log = tempfile.NamedTemporaryFile(prefix="watcher-", suffix=".log", delete=False)
-        self.process = subprocess.Popen([binary], env=env, stdin=subprocess.DEVNULL,
+        self.process = subprocess.Popen([*prefix, binary], env=env, stdin=subprocess.DEVNULL,
                                         stdout=self.log, stderr=self.log)
         self.pid = self.process.pid
 
-    def stop(self):
-        """SIGTERM, then the rusage of the whole life (wait4)."""
+    def stop(self, timeout=10):
+        """SIGTERM, then the rusage of the whole life (wait4); SIGKILL after `timeout` s."""
         usage = None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 pid, status, usage = os.wait4(self.pid, os.WNOHANG)
                 if pid:
@@ -112,8 +119,24 @@ def usage_requests(usage):
     return usage.state()["usage_requests"]
 
 
+SETTINGS = {}  # binary path: extra settings (--env)
+COLD = [False]
+
+
+def evict(path):
+    """Drops `path`'s pages from the page cache, so the run starts from a cold cache."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # dirty pages (a binary just copied) cannot be dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def start(binary, api, usage, interval):
-    env = watcher_env(api, usage, CHECKING_INTERVAL=str(interval), MEMORY_PERCENT="75")
+    env = watcher_env(api, usage, CHECKING_INTERVAL=str(interval), MEMORY_PERCENT="75", **SETTINGS.get(binary, {}))
+    if COLD[0]:
+        evict(binary)
     watcher = Watcher(binary, env)
     first = usage_requests(usage)
     try:
@@ -271,7 +294,14 @@ def main():
     parser.add_argument("--idle-seconds", type=int, default=60)
     parser.add_argument("--strace-seconds", type=int, default=20)
     parser.add_argument("--flips", type=int, default=100)
+    parser.add_argument("--env", action="append", nargs=2, default=[], metavar=("NAME", "KEY=VALUE"))
+    parser.add_argument("--cold", action="store_true")
     args = parser.parse_args()
+    COLD[0] = args.cold
+    paths = dict(item.split("=", 1) for item in args.binary)
+    for name, setting in args.env:
+        key, value = setting.split("=", 1)
+        SETTINGS.setdefault(paths[name], {})[key] = value
 
     folder = tempfile.mkdtemp(prefix="bench-watcher-pki-")
     ca = pki.make_ca(folder)

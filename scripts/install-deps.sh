@@ -6,7 +6,7 @@
 #
 # The demo needs OpenSSL's headers and pkg-config (to build), openssl (its
 # test certificates) and kubectl; its test servers use Python's standard
-# library only. The tests also need nginx, podman, file, prometheus (promtool),
+# library only. The tests also need nginx, podman, file, curl, prometheus (promtool),
 # python3-venv, and
 # Python packages, which go into a virtual environment, .venv/ in the
 # repository (made once with the python3 on PATH, then reused), never into
@@ -31,6 +31,8 @@ if [ "$demo" = 0 ]; then
   [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || missing+=(nginx-light)
   command -v podman >/dev/null || missing+=(podman)
   command -v file >/dev/null || missing+=(file)
+  # curl is a real client of the health and metrics server in its tests.
+  command -v curl >/dev/null || missing+=(curl)
   # promtool (Debian's prometheus package) checks the /metrics text in the Swift tests.
   command -v promtool >/dev/null || missing+=(prometheus)
   # Debian's python3 makes virtual environments only with python3-venv (ensurepip).

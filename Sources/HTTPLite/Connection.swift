@@ -15,14 +15,14 @@ final class Connection {
     private var isClosed = false
 
     /// Takes a connected socket; for https sets up (but does not start) the TLS session,
-    /// verifying `url`'s host or the configured server name. Closes the socket when that fails.
-    init(socket: Socket, url: HTTPURL, tlsContext: TLSContext?) throws(HTTPError) {
+    /// verifying `host` (the URL's) or the configured server name. Closes the socket when that fails.
+    init(socket: Socket, host: String, hostIsIP: Bool, tlsContext: TLSContext?) throws(HTTPError) {
         self.socket = socket
         if let tlsContext {
             do throws(HTTPError) {
-                let name = tlsContext.serverName ?? url.host
+                let name = tlsContext.serverName ?? host
                 let nameIsIP = tlsContext.serverName.map { SocketAddress.isIPv4($0) || SocketAddress.isIPv6($0) }
-                    ?? (url.hostIsIP || url.host.contains(":"))
+                    ?? (hostIsIP || host.contains(":"))
                 tls = try TLSSession(context: tlsContext, socket: socket, host: name, hostIsIP: nameIsIP)
             } catch {
                 socket.close()

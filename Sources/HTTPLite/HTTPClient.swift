@@ -12,8 +12,9 @@ public final class HTTPClient {
         public var timeout: Double
         public var limits: ResponseLimits
         public var tls: TLSConfiguration
-        /// A descriptor (for example a signalfd) whose readability ends any wait
-        /// with `.interrupted`; -1 for none. The client never reads from it.
+        /// A descriptor (for example a signalfd) whose readability ends any wait of
+        /// `execute` with `.interrupted`; -1 for none. The client never reads from it.
+        /// A driver of `HTTPExchange` polls its own descriptors instead.
         public var interruptDescriptor: Int32
         /// Seconds to wait for the first byte of the answer to an idempotent request on a
         /// kept-alive connection before sending it once more on a new connection; nil waits
@@ -66,9 +67,9 @@ public final class HTTPClient {
         let exchange = try start(request)
         while true {
             if let response = try exchange.advance() { return response }
-            guard let interest = exchange.interest else { preconditionFailure("an unfinished exchange waits for nothing") }
+            let (interest, deadline) = exchange.waitingFor
             do throws(HTTPError) {
-                try Socket.wait(for: interest, interrupt: configuration.interruptDescriptor, until: exchange.wakeDeadline)
+                try Socket.wait(for: interest, interrupt: configuration.interruptDescriptor, until: deadline)
             } catch {
                 exchange.cancel()
                 throw error
@@ -85,10 +86,9 @@ public final class HTTPClient {
     /// answered, failed or was cancelled traps.
     public func start(_ request: HTTPRequest) throws(HTTPError) -> HTTPExchange {
         precondition(!hasExchange, "an HTTPClient runs one exchange at a time; finish or cancel the last one first")
-        try serialize(request)
+        let bytes = try serialize(request)
         hasExchange = true
-        let exchange = HTTPExchange(client: self, request: request, bytes: requestBytes)
-        requestBytes = []
+        let exchange = HTTPExchange(client: self, request: request, bytes: bytes)
         try exchange.begin()
         return exchange
     }
@@ -128,52 +128,71 @@ public final class HTTPClient {
         hasExchange = false
     }
 
-    /// Writes the request into the reused `requestBytes` buffer.
-    private func serialize(_ request: HTTPRequest) throws(HTTPError) {
-        guard !request.method.isEmpty, request.method.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
+    /// The request's bytes, written into the reused `requestBytes` buffer, which the caller
+    /// takes (a local array, so that appending to it needs no exclusivity check).
+    private func serialize(_ request: HTTPRequest) throws(HTTPError) -> [UInt8] {
+        guard !request.method.isEmpty, allBytes(of: request.method, are: isWritableNameByte) else {
             throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
         }
         // HTTPURL checks both, but nothing that could split a line is ever written,
         // whatever a future change to it lets through.
-        guard !request.url.target.isEmpty, request.url.target.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
+        guard !request.url.target.isEmpty, allBytes(of: request.url.target, are: { $0 > 32 && $0 < 127 }) else {
             throw HTTPError(.invalidRequest, "the request target has a character that cannot be sent")
         }
-        guard request.url.hostHeader.utf8.allSatisfy(isFieldValueByte) else {
+        guard allBytes(of: request.url.hostHeader, are: isFieldValueByte) else {
             throw HTTPError(.invalidRequest, "the Host header has a character that cannot be sent")
         }
-        requestBytes.removeAll(keepingCapacity: true)
-        append(request.method)
-        append(" ")
-        append(request.url.target)
-        append(" HTTP/1.1\r\nHost: ")
-        append(request.url.hostHeader)
-        append("\r\n")
+        var bytes = requestBytes
+        requestBytes = []
+        bytes.removeAll(keepingCapacity: true)
+        bytes.appendUTF8(request.method)
+        bytes.appendUTF8(" ")
+        bytes.appendUTF8(request.url.target)
+        bytes.appendUTF8(" HTTP/1.1\r\nHost: ")
+        bytes.appendUTF8(request.url.hostHeader)
+        bytes.appendUTF8("\r\n")
         for (name, value) in request.headers {
             if equalsIgnoringCase(name, "Host") || equalsIgnoringCase(name, "Content-Length")
                 || equalsIgnoringCase(name, "Transfer-Encoding") {
                 throw HTTPError(.invalidRequest, "the client writes \(name) itself")
             }
-            guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }),
-                  value.utf8.allSatisfy(isFieldValueByte)
+            guard !name.isEmpty, allBytes(of: name, are: isWritableNameByte),
+                  allBytes(of: value, are: isFieldValueByte)
             else {
                 throw HTTPError(.invalidRequest, "header \(name) has a character that cannot be sent")
             }
-            append(name)
-            append(": ")
-            append(value)
-            append("\r\n")
+            bytes.appendUTF8(name)
+            bytes.appendUTF8(": ")
+            bytes.appendUTF8(value)
+            bytes.appendUTF8("\r\n")
         }
         let hasBodySemantics = ["POST", "PUT", "PATCH"].contains(request.method)
         if request.body != nil || hasBodySemantics {
-            append("Content-Length: \(request.body?.count ?? 0)\r\n")
+            bytes.appendUTF8("Content-Length: \(request.body?.count ?? 0)\r\n")
         }
-        append("\r\n")
+        bytes.appendUTF8("\r\n")
         if let body = request.body {
-            requestBytes.append(contentsOf: body)
+            bytes.append(contentsOf: body)
         }
+        return bytes
     }
+}
 
-    private func append(_ text: String) {
-        requestBytes.append(contentsOf: text.utf8)
+extension [UInt8] {
+    fileprivate mutating func appendUTF8(_ text: String) {
+        append(contentsOf: text.utf8)
     }
+}
+
+/// Whether every UTF-8 byte of `text` passes `test`, read from the string's contiguous
+/// storage: a loop over `String.UTF8View` costs several times as much per byte.
+private func allBytes(of text: String, are test: (UInt8) -> Bool) -> Bool {
+    var text = text
+    return text.withUTF8 { $0.allSatisfy(test) }
+}
+
+/// A byte that may appear in a method or a header name as this client writes them:
+/// visible ASCII other than `:`.
+private func isWritableNameByte(_ byte: UInt8) -> Bool {
+    byte > 32 && byte < 127 && byte != UInt8(ascii: ":")
 }

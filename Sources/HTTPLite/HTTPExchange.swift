@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// What an exchange waits for before it can go on.
 public struct PollInterest: Equatable, Sendable {
@@ -22,22 +26,25 @@ public struct PollInterest: Equatable, Sendable {
 /// blocking driver. A client runs one exchange at a time (starting a second before the first
 /// finished or was cancelled traps); use one client per concurrent exchange. Not thread-safe.
 public final class HTTPExchange {
+    /// Where the exchange is. The payloads are plain values, so that reading the state
+    /// costs no reference counting; the socket or connection is in `connection`.
     private enum State {
-        /// A TCP connect to `addresses[index]` is in progress.
+        /// A TCP connect of `socket` to `addresses[index]` is in progress.
         case connecting(Socket, index: Int)
         /// The TLS handshake waits for `events`.
-        case handshaking(Connection, events: Int16)
+        case handshaking(events: Int16)
         /// The request is written up to `offset`; the rest waits for `events`.
-        case sending(Connection, offset: Int, events: Int16)
+        case sending(offset: Int, events: Int16)
         /// The response is not complete; the rest waits for `events`.
-        case receiving(Connection, events: Int16)
+        case receiving(events: Int16)
         /// Answered, failed or cancelled.
         case finished
     }
 
     private let client: HTTPClient
+    /// Scheme, host and port: the pool's key, and where a new connection goes.
     private let key: HTTPClient.ConnectionKey
-    private let url: HTTPURL
+    private let hostIsIP: Bool
     private let isIdempotent: Bool
     private let asksToClose: Bool
     private let isHeadRequest: Bool
@@ -47,6 +54,8 @@ public final class HTTPExchange {
     private var bytes: [UInt8]
     private var parser: ResponseParser
     private var state = State.finished
+    /// The connection while handshaking, sending or receiving; nil otherwise.
+    private var connection: Connection?
     /// Whether `finish()` ran: the buffer is back with the client, which may start another exchange.
     private var hasEnded = false
     private var tlsContext: TLSContext?
@@ -61,10 +70,10 @@ public final class HTTPExchange {
     /// before any answer may send it once more on a new one.
     private var isOnReusedConnection = false
 
-    init(client: HTTPClient, request: HTTPRequest, bytes: [UInt8]) {
+    init(client: HTTPClient, request: borrowing HTTPRequest, bytes: [UInt8]) {
         self.client = client
         key = HTTPClient.ConnectionKey(scheme: request.url.scheme, host: request.url.host, port: request.url.port)
-        url = request.url
+        hostIsIP = request.url.hostIsIP
         isIdempotent = request.isIdempotent
         asksToClose = request.headers.contains(token: "close", in: "Connection")
         isHeadRequest = request.method == "HEAD"
@@ -91,7 +100,8 @@ public final class HTTPExchange {
                 }
                 isOnReusedConnection = true
                 connection.beginRequest()
-                state = .sending(connection, offset: 0, events: Int16(POLLOUT))
+                self.connection = connection
+                state = .sending(offset: 0, events: Int16(POLLOUT))
                 return
             }
         }
@@ -107,15 +117,8 @@ public final class HTTPExchange {
     /// or cancelled. Never nil while the exchange is unfinished: when OpenSSL holds bytes
     /// that no poll would announce, `advance()` reads them before it returns.
     public var interest: PollInterest? {
-        switch state {
-        case .connecting(let socket, _):
-            return PollInterest(descriptor: socket.descriptor, events: Int16(POLLOUT))
-        case .handshaking(let connection, let events), .sending(let connection, _, let events),
-             .receiving(let connection, let events):
-            return PollInterest(descriptor: connection.socket.descriptor, events: events)
-        case .finished:
-            return nil
-        }
+        if case .finished = state { return nil }
+        return waitingFor.interest
     }
 
     /// Monotonic seconds (the clock of `monotonicSeconds()`) by which `advance()` must be called
@@ -124,20 +127,22 @@ public final class HTTPExchange {
     /// Infinity once finished or cancelled.
     public var wakeAt: Double {
         if case .finished = state { return .infinity }
-        return Double(wakeDeadline.nanoseconds) / 1e9
+        return Double(waitingFor.deadline.nanoseconds) / 1e9
     }
 
-    /// `wakeAt` as a deadline, for the blocking driver.
-    var wakeDeadline: Deadline {
+    /// `interest` and `wakeAt` (as a deadline) of an unfinished exchange, for the blocking driver.
+    var waitingFor: (interest: PollInterest, deadline: Deadline) {
         switch state {
-        case .connecting, .handshaking:
-            return connectDeadline
-        case .sending:
-            return sendDeadline
-        case .receiving(let connection, _):
-            return receiveDeadline(connection)
+        case .connecting(let socket, _):
+            return (PollInterest(descriptor: socket.descriptor, events: Int16(POLLOUT)), connectDeadline)
+        case .handshaking(let events):
+            return (PollInterest(descriptor: descriptor, events: events), connectDeadline)
+        case .sending(_, let events):
+            return (PollInterest(descriptor: descriptor, events: events), sendDeadline)
+        case .receiving(let events):
+            return (PollInterest(descriptor: descriptor, events: events), receiveDeadline)
         case .finished:
-            return Deadline(nanoseconds: .max)
+            preconditionFailure("a finished exchange waits for nothing")
         }
     }
 
@@ -189,31 +194,34 @@ public final class HTTPExchange {
                 }
                 state = .finished  // the socket now belongs to the connection
                 try connected(socket)
-            case .handshaking(let connection, _):
-                if let events = try connection.handshake() {
-                    state = .handshaking(connection, events: events)
+            case .handshaking:
+                if let events = try current.handshake() {
+                    state = .handshaking(events: events)
                     if connectDeadline.hasPassed { throw HTTPError(.connectTimeout, "the TLS handshake timed out") }
                     return nil
                 }
-                established(connection)
-            case .sending(let connection, let offset, _):
+                established()
+            case .sending(let offset, _):
+                let connection = current
                 switch try connection.send(bytes[offset...]) {
                 case .transferred(let count) where offset + count < bytes.count:
-                    state = .sending(connection, offset: offset + count, events: Int16(POLLOUT))
+                    state = .sending(offset: offset + count, events: Int16(POLLOUT))
                 case .transferred:
-                    state = .receiving(connection, events: Int16(POLLIN))
+                    state = .receiving(events: Int16(POLLIN))
                     // Nothing can be there yet right after a request, so the first read waits
                     // for the poll, unless OpenSSL already holds bytes that no poll would announce.
                     if !connection.hasBufferedBytes { return nil }
                 case .wouldBlock(let events):
-                    state = .sending(connection, offset: offset, events: events)
+                    state = .sending(offset: offset, events: events)
                     if sendDeadline.hasPassed { throw HTTPError(.writeTimeout, "sending the request timed out") }
                     return nil
                 }
-            case .receiving(let connection, _):
+            case .receiving:
+                let connection = current
                 switch try connection.receive(with: &parser) {
                 case .response(let parsed):
                     state = .finished
+                    self.connection = nil
                     if parsed.keepAlive && !asksToClose && !connection.hasLeftoverBytes {
                         client.keepIdle(connection, for: key)
                     } else {
@@ -222,8 +230,8 @@ public final class HTTPExchange {
                     finish()
                     return parsed.response
                 case .wouldBlock(let events):
-                    state = .receiving(connection, events: events)
-                    if receiveDeadline(connection).hasPassed {
+                    state = .receiving(events: events)
+                    if receiveDeadline.hasPassed {
                         throw HTTPError(.readTimeout, connection.receivedNothing
                             ? "no response before the deadline" : "the response did not complete before the deadline")
                     }
@@ -259,8 +267,8 @@ public final class HTTPExchange {
 
     /// Resolves the host (once) and starts connecting to its first address that does not refuse at once.
     private func beginConnecting() throws(HTTPError) {
-        if url.scheme == .https { tlsContext = try client.sharedTLSContext() }
-        if addresses.isEmpty { addresses = try SocketAddress.resolve(host: url.host, port: url.port) }
+        if key.scheme == .https { tlsContext = try client.sharedTLSContext() }
+        if addresses.isEmpty { addresses = try SocketAddress.resolve(host: key.host, port: key.port) }
         connectDeadline = .after(seconds: connectTimeout)
         try connectToNext(from: 0, lastError: HTTPError(.refused, "no address to connect to"))
     }
@@ -289,28 +297,37 @@ public final class HTTPExchange {
 
     /// The TCP connection is up: the TLS handshake comes next, or for plain HTTP the request.
     private func connected(_ socket: Socket) throws(HTTPError) {
-        let connection = try Connection(socket: socket, url: url, tlsContext: tlsContext)
+        connection = try Connection(socket: socket, host: key.host, hostIsIP: hostIsIP, tlsContext: tlsContext)
         if tlsContext == nil {
-            established(connection)
+            established()
         } else {
-            state = .handshaking(connection, events: Int16(POLLOUT))
+            state = .handshaking(events: Int16(POLLOUT))
         }
     }
 
-    private func established(_ connection: Connection) {
+    private func established() {
         client.connectionsOpened += 1
         if requestDeadline == nil { requestDeadline = .after(seconds: timeout) }
-        connection.beginRequest()
-        state = .sending(connection, offset: 0, events: Int16(POLLOUT))
+        current.beginRequest()
+        state = .sending(offset: 0, events: Int16(POLLOUT))
     }
+
+    /// The connection of the handshaking, sending or receiving state.
+    private var current: Connection {
+        guard let connection else { preconditionFailure("no connection while \(state)") }
+        return connection
+    }
+
+    /// The socket of the handshaking, sending or receiving state.
+    private var descriptor: Int32 { current.socket.descriptor }
 
     private var sendDeadline: Deadline {
         guard let requestDeadline else { preconditionFailure("sending before the request deadline was set") }
         return requestDeadline
     }
 
-    private func receiveDeadline(_ connection: Connection) -> Deadline {
-        guard connection.receivedNothing, let firstByteDeadline else { return sendDeadline }
+    private var receiveDeadline: Deadline {
+        guard let firstByteDeadline, current.receivedNothing else { return sendDeadline }
         return min(firstByteDeadline, sendDeadline)
     }
 
@@ -318,17 +335,18 @@ public final class HTTPExchange {
     @discardableResult
     private func abandon() -> Connection? {
         let abandoned = state
+        let connection = self.connection
         state = .finished
+        self.connection = nil
         switch abandoned {
         case .connecting(let socket, _):
             socket.close()
-            return nil
-        case .handshaking(let connection, _), .sending(let connection, _, _), .receiving(let connection, _):
-            connection.close()
-            return connection
+        case .handshaking, .sending, .receiving:
+            connection?.close()
         case .finished:
-            return nil
+            break
         }
+        return connection
     }
 
     /// Hands the request buffer back to the client, which may then start another exchange.

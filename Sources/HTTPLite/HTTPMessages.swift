@@ -21,7 +21,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     /// Every value of `name`, in order.
     public func values(for name: String) -> [String] {
-        fields.filter { equalsIgnoringCase($0.name, name) }.map(\.value)
+        fields.filter { equalsIgnoringCase($0.name, name) }.map { $0.value }
     }
 
     public func contains(_ name: String) -> Bool { self[name] != nil }

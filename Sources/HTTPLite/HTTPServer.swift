@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// A small HTTP/1.1 server for health and metrics endpoints that never blocks:
 /// its owner polls `interests` (with every other descriptor it waits on, until
@@ -216,9 +220,10 @@ public final class HTTPServer {
                 var chunk = [UInt8](repeating: 0, count: Self.readChunk)
                 let count: Int?
                 do {
-                    count = try chunk.withUnsafeMutableBytes { (raw) throws(SystemError) -> Int? in
-                        try System.recv(descriptor, into: raw)
-                    }
+                    // Array's closures rethrow untyped errors, so the closure hands back a Result.
+                    count = try chunk.withUnsafeMutableBytes { raw in
+                        Result { () throws(SystemError) -> Int? in try System.recv(descriptor, into: raw) }
+                    }.get()
                 } catch {
                     return closeConnection(at: index)
                 }

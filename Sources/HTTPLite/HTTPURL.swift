@@ -1,5 +1,3 @@
-import Glibc
-
 /// An `http://` or `https://` URL, split into what a client needs to connect and send.
 public struct HTTPURL: Sendable, Hashable, CustomStringConvertible {
     public enum Scheme: String, Sendable { case http, https }

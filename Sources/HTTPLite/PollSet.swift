@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 extension PollInterest {
     /// Readability of `descriptor`, for example a signalfd.

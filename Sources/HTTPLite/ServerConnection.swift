@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// What the server answers for a path: status, media type and body.
 public struct HTTPServerResponse: Sendable, Equatable {

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// A non-blocking TCP socket. Every operation is tried once and says when it
 /// would block; the caller (an `HTTPExchange`) decides when to try again.

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// An IPv4 or IPv6 address with a port, in the form connect(2) takes.
 struct SocketAddress: CustomStringConvertible, Sendable {

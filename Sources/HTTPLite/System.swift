@@ -1,5 +1,7 @@
 import CSystem
-import Glibc
+#if hasFeature(Embedded)
+import CEmbedded
+#endif
 
 // The one place that calls the C library (OpenSSL calls live in the TLS files),
 // in the manner of swift-nio's NIOPosix/System.swift. Each wrapper makes one
@@ -48,6 +50,11 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+#if hasFeature(Embedded)
+/// errno, as the Glibc module spells it (for TLSSession): Embedded mode has no Glibc module.
+var errno: Int32 { csystem_errno() }
+#endif
+
 /// A UTC calendar time, as `gmtime_r` and `timegm` see it (month 1...12).
 /// A tuple rather than a struct: it needs no type metadata in the binary.
 public typealias CalendarTime = (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int)
@@ -60,7 +67,7 @@ public enum System {
         while true {
             let result = body()
             if result != -1 { return result }
-            let code = Glibc.errno
+            let code = csystem_errno()
             if code != EINTR { throw SystemError(call, errno: code) }
         }
     }
@@ -71,7 +78,7 @@ public enum System {
         while true {
             let result = body()
             if result != -1 { return result }
-            let code = Glibc.errno
+            let code = csystem_errno()
             switch code {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: return nil
@@ -85,18 +92,18 @@ public enum System {
     /// Opens `path` read-only (close-on-exec); the descriptor.
     @inline(__always)
     public static func openForReading(_ path: String) throws(SystemError) -> Int32 {
-        try retrying("open") { Glibc.open(path, O_RDONLY | O_CLOEXEC) }
+        try retrying("open") { csystem_open(path, O_RDONLY | O_CLOEXEC) }
     }
 
     /// Reads up to `buffer.count` bytes: the count (0 means end of file or the peer closed),
     /// nil when nothing is ready on a non-blocking descriptor.
     public static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
-        try nonBlocking("read") { Glibc.read(descriptor, buffer.baseAddress, buffer.count) }
+        try nonBlocking("read") { CSystem.read(descriptor, buffer.baseAddress, buffer.count) }
     }
 
     /// Writes some of `bytes`: the count, nil when a non-blocking descriptor has no room.
     public static func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
-        try nonBlocking("write") { Glibc.write(descriptor, bytes.baseAddress, bytes.count) }
+        try nonBlocking("write") { CSystem.write(descriptor, bytes.baseAddress, bytes.count) }
     }
 
     /// Writes all of `bytes`; a descriptor without room throws EAGAIN.
@@ -121,8 +128,8 @@ public enum System {
     /// fails (EINTR included, so it is never retried) and nothing here can act
     /// on EIO; EBADF is a bug (a double close) and traps.
     public static func close(_ descriptor: Int32) {
-        if Glibc.close(descriptor) == -1 {
-            let code = Glibc.errno
+        if CSystem.close(descriptor) == -1 {
+            let code = csystem_errno()
             precondition(code != EBADF, "close(\(descriptor)): not an open descriptor")
         }
     }
@@ -140,14 +147,14 @@ public enum System {
     /// how many entries have events. After EINTR the wait starts again with the same
     /// timeout; callers that keep a deadline check it when 0 comes back.
     public static func poll(_ entries: UnsafeMutableBufferPointer<pollfd>, timeout: Int32) throws(SystemError) -> Int {
-        Int(try retrying("poll") { Glibc.poll(entries.baseAddress, nfds_t(entries.count), timeout) })
+        Int(try retrying("poll") { CSystem.poll(entries.baseAddress, nfds_t(entries.count), timeout) })
     }
 
     /// Sleeps `milliseconds` (less when a signal arrives).
     public static func sleep(milliseconds: Int32) {
         // With no descriptors poll can only time out (0) or be interrupted (EINTR):
         // both end the sleep, which callers repeat as they need.
-        _ = Glibc.poll(nil, 0, milliseconds)
+        _ = CSystem.poll(nil, 0, milliseconds)
     }
 
     // MARK: Sockets
@@ -156,7 +163,7 @@ public enum System {
     @inline(__always)
     static func socket(family: Int32) throws(SystemError) -> Int32 {
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        return try retrying("socket") { Glibc.socket(family, type, 0) }
+        return try retrying("socket") { CSystem.socket(family, type, 0) }
     }
 
     /// Sets an integer socket option.
@@ -164,7 +171,7 @@ public enum System {
     static func setsockopt(_ descriptor: Int32, _ level: Int32, _ option: Int32, _ value: Int32) throws(SystemError) {
         var value = value
         _ = try retrying("setsockopt") {
-            Glibc.setsockopt(descriptor, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
+            CSystem.setsockopt(descriptor, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
         }
     }
 
@@ -173,7 +180,7 @@ public enum System {
     static func getsockopt(_ descriptor: Int32, _ level: Int32, _ option: Int32) throws(SystemError) -> Int32 {
         var value: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
-        _ = try retrying("getsockopt") { Glibc.getsockopt(descriptor, level, option, &value, &length) }
+        _ = try retrying("getsockopt") { CSystem.getsockopt(descriptor, level, option, &value, &length) }
         return value
     }
 
@@ -183,9 +190,9 @@ public enum System {
     /// would fail with EALREADY.
     @inline(__always)
     static func connect(_ descriptor: Int32, to address: SocketAddress) throws(SystemError) -> Bool {
-        let result = address.withSockaddr { Glibc.connect(descriptor, $0, $1) }
+        let result = address.withSockaddr { CSystem.connect(descriptor, $0, $1) }
         if result == 0 { return true }
-        let code = Glibc.errno
+        let code = csystem_errno()
         guard code == EINPROGRESS || code == EINTR else { throw SystemError("connect", errno: code) }
         return false
     }
@@ -193,23 +200,23 @@ public enum System {
     /// Sends some of `bytes` without raising SIGPIPE: the count, nil when the socket has no room.
     @inline(__always)
     static func send(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
-        try nonBlocking("send") { Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
+        try nonBlocking("send") { CSystem.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
     }
 
     /// Receives up to `buffer.count` bytes: the count (0 when the peer closed), nil when none are there.
     @inline(__always)
     static func recv(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
-        try nonBlocking("recv") { Glibc.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
+        try nonBlocking("recv") { CSystem.recv(descriptor, buffer.baseAddress, buffer.count, 0) }
     }
 
     /// Binds `descriptor` to `address` (for a listening socket).
     static func bind(_ descriptor: Int32, to address: SocketAddress) throws(SystemError) {
-        _ = try retrying("bind") { address.withSockaddr { Glibc.bind(descriptor, $0, $1) } }
+        _ = try retrying("bind") { address.withSockaddr { CSystem.bind(descriptor, $0, $1) } }
     }
 
     /// Marks a bound socket as listening, with room for `backlog` connections not yet accepted.
     static func listen(_ descriptor: Int32, backlog: Int32) throws(SystemError) {
-        _ = try retrying("listen") { Glibc.listen(descriptor, backlog) }
+        _ = try retrying("listen") { CSystem.listen(descriptor, backlog) }
     }
 
     /// Takes one waiting connection as a non-blocking, close-on-exec socket; nil when
@@ -227,7 +234,7 @@ public enum System {
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = try withUnsafeMutableBytes(of: &storage) { (raw) throws(SystemError) -> Int32 in
             try retrying("getsockname") {
-                Glibc.getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
+                CSystem.getsockname(descriptor, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), &length)
             }
         }
         // sin_port and sin6_port sit at the same offset, in network byte order.
@@ -237,14 +244,14 @@ public enum System {
 
     /// Ends the sending direction of a connected socket (the peer reads end of stream).
     static func shutdownWrites(_ descriptor: Int32) throws(SystemError) {
-        _ = try retrying("shutdown") { Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
+        _ = try retrying("shutdown") { CSystem.shutdown(descriptor, Int32(SHUT_WR)) }
     }
 
     /// Ignores SIGPIPE for the process: OpenSSL writes to sockets with plain write(2).
     @inline(__always)
     static func ignoreBrokenPipes() {
         // signal(2) fails (SIG_ERR, that is -1) only for an invalid signal number.
-        let previous = Glibc.signal(SIGPIPE, SIG_IGN)
+        let previous = CSystem.signal(SIGPIPE, csystem_sig_ign())
         precondition(previous.map { unsafeBitCast($0, to: Int.self) } != -1, "signal(SIGPIPE) failed")
     }
 
@@ -270,8 +277,8 @@ public enum System {
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        let status = Glibc.getaddrinfo(host, String(port), &hints, &list)
-        if status == EAI_SYSTEM { throw SystemError("getaddrinfo", errno: Glibc.errno) }
+        let status = CSystem.getaddrinfo(host, String(port), &hints, &list)
+        if status == EAI_SYSTEM { throw SystemError("getaddrinfo", errno: csystem_errno()) }
         guard status == 0 else { throw SystemError("getaddrinfo", addressInfo: status) }
         defer { freeaddrinfo(list) }
         var found: [SocketAddress] = []
@@ -303,7 +310,7 @@ public enum System {
     /// Blocks `signals` for the process, so that only a signalfd sees them.
     public static func blockSignals(_ signals: [Int32]) throws(SystemError) {
         var set = signalSet(signals)
-        _ = try retrying("sigprocmask") { Glibc.sigprocmask(SIG_BLOCK, &set, nil) }
+        _ = try retrying("sigprocmask") { CSystem.sigprocmask(SIG_BLOCK, &set, nil) }
     }
 
     /// A non-blocking, close-on-exec descriptor that becomes readable when one of `signals` is pending.
@@ -386,7 +393,7 @@ public enum System {
     /// how it ended is then unknown, never a success.
     public static func waitpid(_ pid: pid_t) throws(SystemError) -> (signal: Int32, exitStatus: Int32)? {
         var status: Int32 = 0
-        let waited = try retrying("waitpid") { Glibc.waitpid(pid, &status, WNOHANG) }
+        let waited = try retrying("waitpid") { CSystem.waitpid(pid, &status, WNOHANG) }
         guard waited == pid else { return nil }
         // WTERMSIG / WEXITSTATUS, which Swift does not import (they are macros).
         return (status & 0x7F, (status >> 8) & 0xFF)
@@ -394,25 +401,37 @@ public enum System {
 
     /// Sends `signal` to process `pid`.
     public static func kill(_ pid: pid_t, _ signal: Int32) throws(SystemError) {
-        _ = try retrying("kill") { Glibc.kill(pid, signal) }
+        _ = try retrying("kill") { CSystem.kill(pid, signal) }
     }
 
     /// Ends the process with `status`.
     public static func exit(_ status: Int32) -> Never {
-        Glibc.exit(status)
+        CSystem.exit(status)
     }
 
     // MARK: Environment
 
+    /// The command-line arguments after the program's name.
+    public static func arguments() -> [String] {
+        #if hasFeature(Embedded)
+        // Embedded Swift has no CommandLine: Embedded/runtime.c keeps what glibc hands over before main.
+        let argv = nw_embedded_argv()
+        return (0..<Int(nw_embedded_argc())).dropFirst().map { String(cString: argv![$0]!) }
+        #else
+        return Array(CommandLine.arguments.dropFirst())
+        #endif
+    }
+
     /// The value of environment variable `name`, or nil.
     public static func getenv(_ name: String) -> String? {
-        Glibc.getenv(name).map { String(cString: $0) }
+        CSystem.getenv(name).map { String(cString: $0) }
     }
 
     /// The whole environment as "NAME=value" entries.
     public static func environment() -> [String] {
         var entries: [String] = []
-        var cursor = Glibc.environ
+        // NULL after clearenv(3).
+        guard var cursor = csystem_environ() else { return entries }
         while let entry = cursor.pointee {
             entries.append(String(cString: entry))
             cursor += 1

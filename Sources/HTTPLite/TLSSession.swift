@@ -1,5 +1,9 @@
 import CTLS
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 
 /// One TLS connection over a non-blocking socket. Each operation is tried once;
 /// OpenSSL's "want read/write" answers become the poll events to wait for.

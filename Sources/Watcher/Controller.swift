@@ -9,13 +9,14 @@ final class Controller {
     private let usage: UsagePoller
     private let signals: SignalWatcher
     private let log: Log
-    private let board: StatusBoard
+    /// nil without `HTTP_PORT`: nothing is counted that nobody can read.
+    private let board: StatusBoard?
     private let server: HTTPServer?
     private var loop: WatchLoop
     private var sampleStartedAt = 0.0
 
     init(loop: WatchLoop, api: KubeAPI, usage: UsagePoller, signals: SignalWatcher, log: Log,
-         board: StatusBoard, server: HTTPServer?) {
+         board: StatusBoard?, server: HTTPServer?) {
         self.loop = loop
         self.api = api
         self.usage = usage
@@ -70,7 +71,7 @@ final class Controller {
     /// The exit status when a step is an exit.
     private func carryOut(_ action: WatchLoop.Action) -> Int32? {
         action.logs.forEach(log.write)
-        board.labelStatus = loop.labelStatus
+        board?.labelStatus = loop.labelStatus
         for step in action.steps {
             var followUp: WatchLoop.Action?
             switch step {
@@ -120,14 +121,14 @@ final class Controller {
 
     private func sampleEnded(_ result: Result<Double, UsageFailure>) -> WatchLoop.Action {
         let now = monotonicSeconds()
-        board.lastCheckAt = now
-        board.metrics.checkFinished(seconds: now - sampleStartedAt)
+        board?.lastCheckAt = now
+        board?.metrics.checkFinished(seconds: now - sampleStartedAt)
         switch result {
         case .success(let percent):
-            board.metrics.sampled(percent: percent, wallClock: WallClock.now().secondsSinceEpoch)
+            board?.metrics.sampled(percent: percent, wallClock: WallClock.now().secondsSinceEpoch)
             return loop.sampled(percent: percent, now: now)
         case .failure(let failure):
-            board.metrics.sampleFailed(failure.kind)
+            board?.metrics.sampleFailed(failure.kind)
             return loop.sampleFailed(failure, now: now)
         }
     }
@@ -136,20 +137,20 @@ final class Controller {
         let now = monotonicSeconds()
         switch outcome {
         case .podRead(let pod):
-            board.metrics.apiRequest(.get, status: api.lastStatus)
-            board.metrics.labelSeen(value: pod.labelValue)
+            board?.metrics.apiRequest(.get, status: api.lastStatus)
+            board?.metrics.labelSeen(value: pod.labelValue)
             return loop.podRead(labelValue: pod.labelValue, uid: pod.uid, now: now)
         case .patched(let pod):
-            board.metrics.apiRequest(.patch, status: api.lastStatus)
-            if let value = pod.labelValue { board.metrics.labelWritten(value: value) }
+            board?.metrics.apiRequest(.patch, status: api.lastStatus)
+            if let value = pod.labelValue { board?.metrics.labelWritten(value: value) }
             return loop.patched(uid: pod.uid, now: now, wall: .now())
         case .eventCreated(let reason):
-            board.metrics.apiRequest(.create, status: api.lastStatus)
-            board.metrics.eventRecorded(reason: reason)
+            board?.metrics.apiRequest(.create, status: api.lastStatus)
+            board?.metrics.eventRecorded(reason: reason)
             return loop.eventRecorded(now: now)
         case .eventUpdated(let reason):
-            board.metrics.apiRequest(.patch, status: api.lastStatus)
-            board.metrics.eventRecorded(reason: reason)
+            board?.metrics.apiRequest(.patch, status: api.lastStatus)
+            board?.metrics.eventRecorded(reason: reason)
             return loop.eventRecorded(now: now)
         case .failed(.readPod, let failure):
             count(.get, failure)
@@ -169,8 +170,8 @@ final class Controller {
     /// Counts a failed request that reached the wire: with its status, or as no answer.
     private func count(_ verb: Metrics.APIVerb, _ failure: APIFailure) {
         switch failure.kind {
-        case .status(let code): board.metrics.apiRequest(verb, status: code)
-        case .transport: board.metrics.apiRequest(verb, status: nil)
+        case .status(let code): board?.metrics.apiRequest(verb, status: code)
+        case .transport: board?.metrics.apiRequest(verb, status: nil)
         case .credentials, .outOfTime: break
         }
     }

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 import HTTPLite
 
 /// SIGTERM and SIGINT delivered as a readable descriptor (signalfd) instead of

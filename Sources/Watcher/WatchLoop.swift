@@ -352,8 +352,13 @@ struct WatchLoop {
             pendingEvents[0].write = .create(failure.status == 404 ? recreate : fresh)
             return afterEvent(now: now, logs: logs)
         }
-        if failure.status == 409 || !failure.isRetryable {
-            // A duplicate name means it was recorded; an invalid Event never will be.
+        if failure.status == 409 {
+            // The name is taken: an earlier try was recorded after all (one cut short by the
+            // stop, or given up on a silent connection), and nothing was refused.
+            return eventRecorded(now: now)
+        }
+        if !failure.isRetryable {
+            // An invalid Event never will be recorded.
             let verb = if case .patch = pendingEvents.removeFirst().write { "patch" } else { "create" }
             return afterEvent(now: now, logs: [LogLine(.error, explain.message(failure, verb: verb, resource: "events"),
                                                        ["error": failure.description],

@@ -21,7 +21,7 @@ func versionText() -> String {
 func main() -> Int32 {
     let environment = environmentVariables(processEnvironment())
     let settings: Settings
-    switch Settings.parse(arguments: Array(CommandLine.arguments.dropFirst()), environment: environment) {
+    switch Settings.parse(arguments: System.arguments(), environment: environment) {
     case .failure(let failure):
         failure.errors.forEach { printToStandardError("network-watcher: \($0)") }
         return 2
@@ -70,22 +70,24 @@ func main() -> Int32 {
     let api = KubeAPI(endpoint: endpoint, pod: pod, label: settings.label, timeout: settings.apiTimeout,
                       interrupt: signals.descriptor)
     let usage = UsagePoller(url: settings.usageURL, timeout: settings.usageTimeout)
-    let metrics = Metrics(rejectPercent: settings.memoryPercent,
-                          acceptPercent: settings.acceptPercent ?? settings.memoryPercent,
-                          buildInfo: [("version", watcherVersion), ("revision", String(cString: nw_build_commit())),
-                                      ("openssl", openSSLVersion())])
-    let board = StatusBoard(metrics: metrics, startedAt: monotonicSeconds(), interval: settings.checkingInterval,
-                            startupTimeout: settings.startupTimeout)
+    var board: StatusBoard?
     var server: HTTPServer?
     if let port = settings.httpPort {
+        let metrics = Metrics(rejectPercent: settings.memoryPercent,
+                              acceptPercent: settings.acceptPercent ?? settings.memoryPercent,
+                              buildInfo: [("version", watcherVersion), ("revision", String(cString: nw_build_commit())),
+                                          ("openssl", openSSLVersion())])
+        let status = StatusBoard(metrics: metrics, startedAt: monotonicSeconds(), interval: settings.checkingInterval,
+                                 startupTimeout: settings.startupTimeout)
         do {
             server = try HTTPServer(address: settings.httpAddress, port: port) { path in
-                board.response(for: path, now: monotonicSeconds())
+                status.response(for: path, now: monotonicSeconds())
             }
         } catch {
             log.error("cannot serve the health and metrics endpoints", ["setting": "HTTP_PORT", "error": error.description])
             return 1
         }
+        board = status
         log.info("serving /healthz, /readyz and /metrics", ["address": server?.address ?? ""])
     }
     let controller = Controller(loop: loop, api: api, usage: usage, signals: signals, log: log, board: board,

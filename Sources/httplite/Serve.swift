@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 import HTTPLite
 
 // `httplite serve PORT [--address ADDRESS] [--metrics FILE] [--tick SECONDS]`:

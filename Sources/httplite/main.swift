@@ -49,7 +49,7 @@ func wholeNumber(_ text: String, _ option: String) -> Int {
 }
 
 // A top-level `let`: a global `var` needs the Concurrency module in Swift 6 mode.
-let commandLine = Array(CommandLine.arguments.dropFirst())
+let commandLine = System.arguments()
 guard let command = commandLine.first else { fail("no command") }
 
 switch command {

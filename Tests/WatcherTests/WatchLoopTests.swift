@@ -235,7 +235,9 @@ final class WatchLoopTests: XCTestCase {
         let event = watch.patched(uid: "u1", now: 0, wall: wall).steps
         waits(watch.eventFailed(status(503), now: 0), watch, until: 0.5)
         XCTAssertEqual(watch.tick(now: 0.5).steps, event, "the same Event, with the same name")
-        waits(watch.eventFailed(status(409), now: 0.5), watch, until: 1)
+        let duplicate = watch.eventFailed(status(409), now: 0.5)
+        waits(duplicate, watch, until: 1)
+        XCTAssertEqual(duplicate.logs.count, 0, "a name taken by an earlier try is no error")
         waits(check(&watch, percent: 90, at: 1), watch, until: 2)  // nothing left to send
     }
 

@@ -1,4 +1,8 @@
+#if canImport(Glibc)
 import Glibc
+#else
+import CSystem
+#endif
 import HTTPLite
 
 /// How a child process ended and what it wrote.

@@ -68,11 +68,17 @@ struct Kubeconfig: Equatable {
     /// Adds a later file: a name already defined keeps its first definition, and
     /// current-context comes from the first file that sets one (kubectl's rules for KUBECONFIG).
     mutating func merge(_ later: Kubeconfig) {
-        clusters.merge(later.clusters) { first, _ in first }
-        users.merge(later.users) { first, _ in first }
-        contexts.merge(later.contexts) { first, _ in first }
+        Self.keepFirst(&clusters, later.clusters)
+        Self.keepFirst(&users, later.users)
+        Self.keepFirst(&contexts, later.contexts)
         if currentContext == nil { currentContext = later.currentContext }
         files += later.files
+    }
+
+    /// Adds the entries of `later` whose names `entries` lacks. Not Dictionary.merge,
+    /// whose rethrows casts an error dynamically, which Embedded Swift cannot.
+    private static func keepFirst(_ entries: inout [String: KubeconfigEntry], _ later: [String: KubeconfigEntry]) {
+        for (name, entry) in later where entries[name] == nil { entries[name] = entry }
     }
 
     /// The context to use: `requested`, else current-context; with its cluster and user (nil when it names none).

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Builds network-watcher (or the httplite CLI) in Embedded Swift mode from the
+# same sources as `swift build`, as one static, stripped Linux binary (glibc and
+# OpenSSL inside), and prints its size.
+#   scripts/build-embedded.sh [OUTPUT]                     (default: out/network-watcher-embedded)
+#   scripts/build-embedded.sh --product httplite [OUTPUT]  (default: out/httplite-embedded)
+#
+# It calls swiftc directly, once per module (whole-module, as Embedded mode
+# needs; -Osize, function sections) into .build-embedded/, then links with
+# clang and lld. Embedded mode has no Glibc module: the sources read
+# the C library through Sources/CSystem (see its shim.h), and Embedded/runtime.c
+# brings what the Swift runtime gives a normal build (argv, Double(String)).
+# SWIFTC_LOCK=FILE holds that flock around each compile (on a shared machine:
+# SWIFTC_LOCK=/tmp/swift-build.lock).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+product=network-watcher
+if [ "${1:-}" = --product ]; then
+  product=${2:?--product takes network-watcher or httplite}
+  shift 2
+fi
+case $product in
+  network-watcher) module=Watcher ;;
+  httplite) module=httplite ;;
+  *) echo "unknown product $product (network-watcher or httplite)" >&2; exit 2 ;;
+esac
+output=${1:-out/$product-embedded}
+build=.build-embedded
+embedded_lib=$(dirname "$(command -v swiftc)")/../lib/swift/embedded/x86_64-unknown-linux-gnu
+if [ ! -d "$embedded_lib" ]; then
+  echo "this Swift has no Embedded standard library for Linux ($embedded_lib): Swift 6.3 or later has" >&2
+  exit 1
+fi
+
+locked() {
+  if [ -n "${SWIFTC_LOCK:-}" ]; then flock "$SWIFTC_LOCK" "$@"; else "$@"; fi
+}
+
+source scripts/build-stamp.sh
+stamp_flags=()
+for define in "${stamp_defines[@]}"; do stamp_flags+=(-Xcc "$define"); done
+
+# The flags of scripts/build-static.sh, in Embedded mode: one object per module.
+swift_flags=(-enable-experimental-feature Embedded -target x86_64-unknown-linux-gnu
+  -swift-version 6 -wmo -Osize -Xfrontend -function-sections
+  -Xfrontend -disable-implicit-string-processing-module-import
+  -Xfrontend -disable-implicit-concurrency-module-import
+  -I "$build" -I Sources/CTLS -I Sources/CSystem -I Sources/CBuildStamp -I Embedded/CEmbedded)
+
+# Compiles module $1 from the remaining arguments into $build/$1.o; a library
+# (not an executable's main.swift) also gets its .swiftmodule.
+compile() {
+  local name=$1 kind=$2
+  shift 2
+  local extra=()
+  if [ "$kind" = library ]; then
+    extra=(-parse-as-library -emit-module -emit-module-path "$build/$name.swiftmodule")
+  fi
+  echo "compiling $name"
+  locked swiftc "${swift_flags[@]}" "${stamp_flags[@]}" -module-name "$name" "${extra[@]}" -c "$@" -o "$build/$name.o"
+}
+
+mkdir -p "$build"
+compile JSON library Sources/JSON/*.swift
+compile HTTPLite library Sources/HTTPLite/*.swift
+if [ "$module" = Watcher ]; then
+  # Sorted, so the object does not depend on the file system's order.
+  mapfile -t watcher_sources < <(find Sources/Watcher -name '*.swift' | sort)
+  compile Watcher executable "${watcher_sources[@]}"
+else
+  compile httplite executable Sources/httplite/*.swift
+fi
+clang -c -Os -ffunction-sections -fdata-sections -I Embedded Embedded/runtime.c -o "$build/runtime.o"
+
+# As scripts/build-static.sh: --gc-sections/--icf drop unused code, and
+# --no-eh-frame-hdr and scripts/no-eh-frame.ld the unwind tables (nothing
+# unwinds). libswiftUnicodeDataTables holds the tables String's Unicode
+# operations (lowercased(), normalization) read.
+mkdir -p "$(dirname "$output")"
+clang -static -fuse-ld=lld -o "$output" \
+  "$build/$module.o" "$build/HTTPLite.o" "$build/JSON.o" "$build/runtime.o" \
+  -L "$embedded_lib" -lswiftUnicodeDataTables \
+  -lssl -lcrypto -lm \
+  -Wl,--gc-sections -Wl,--icf=all -Wl,--build-id=none -Wl,--no-eh-frame-hdr -Wl,--script="$PWD/scripts/no-eh-frame.ld" \
+  2> >(grep -v "statically linked applications requires at runtime" >&2)
+strip --strip-all -R .comment "$output"
+echo "$output: $(stat -c %s "$output") bytes"
