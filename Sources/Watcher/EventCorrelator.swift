@@ -67,6 +67,9 @@ struct EventCorrelator {
         case drop(EventRecord)
     }
 
+    /// client-go's defaults (events_cache.go): `defaultAggregateMaxEvents`,
+    /// `defaultAggregateIntervalInSeconds`, `EventAggregatorByReasonMessageFunc`'s prefix,
+    /// `defaultSpamBurst`, `defaultSpamQPS`; and this cache's bound (client-go: 4,096).
     static let aggregateMaxEvents = 10
     static let aggregateInterval = 600.0
     static let aggregatePrefix = "(combined from similar events): "

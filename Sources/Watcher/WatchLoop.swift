@@ -92,6 +92,7 @@ struct WatchLoop {
     private var pendingEvents: [(reason: Transition.Event.Reason, write: EventCorrelator.Write)] = []
     /// How each Event is written (a new object, a count on an existing one) or dropped.
     private var correlator = EventCorrelator()
+    /// Event writes kept while the API server does not take them (one per Event, see `queue`).
     static let maxPendingEvents = 32
     private var eventBackoff = Backoff()
     private var eventNotBefore = 0.0
