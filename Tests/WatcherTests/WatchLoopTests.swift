@@ -361,6 +361,37 @@ final class WatchLoopTests: XCTestCase {
         guard case .recordEvent = flip(&watch, to: 10, at: 4).step else { return XCTFail("a repeat is created") }
     }
 
+    func testARepeatOfAQueuedEventMergesIntoItsWriteSoTheCountIsNotLost() {
+        var watch = watching()
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        XCTAssertEqual(check(&watch, percent: 90, at: 1).steps, [.patchLabel("no")])
+        guard case .recordEvent = watch.patched(uid: "u1", now: 1, wall: wall).steps.first else {
+            return XCTFail("no Event")
+        }
+        _ = watch.eventFailed(status(503, retryAfter: 10), now: 1)
+        // Two more flips while the Event waits out the Retry-After.
+        let later = WallClock(seconds: wall.seconds + 3, nanoseconds: 0)
+        XCTAssertEqual(check(&watch, percent: 10, at: 2).steps, [.patchLabel("yes")])
+        XCTAssertEqual(watch.patched(uid: "u1", now: 2, wall: WallClock(seconds: wall.seconds + 2, nanoseconds: 0)).steps, [])
+        XCTAssertEqual(check(&watch, percent: 90, at: 3).steps, [.patchLabel("no")])
+        XCTAssertEqual(watch.patched(uid: "u1", now: 3, wall: later).steps, [])
+        var sent: [WatchLoop.Step] = []
+        var time = 3.0
+        while sent.isEmpty, let wake = watch.nextWake, wake < 60 {
+            time = wake
+            var steps = watch.tick(now: time).steps
+            if steps.contains(.sample) { steps += watch.sampled(percent: 90, now: time).steps }
+            sent = steps.filter { eventReasonOf($0) != nil }
+        }
+        // The repeat's count rides on the queued create: one object, created with count 2.
+        guard case .recordEvent(.overThreshold, let object) = sent.first else { return XCTFail("\(sent)") }
+        XCTAssertEqual(object["count"], 2)
+        XCTAssertEqual(object["firstTimestamp"]?.stringValue, wall.rfc3339)
+        XCTAssertEqual(object["lastTimestamp"]?.stringValue, later.rfc3339)
+        XCTAssertEqual(eventReason(watch.eventRecorded(now: time)), "BelowThreshold")
+        waits(watch.eventRecorded(now: time), watch, until: watch.nextWake)
+    }
+
     func testOverTheSpamFilterAnEventIsDroppedButTerminatingIsNot() {
         var watch = watching()
         waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
