@@ -14,6 +14,7 @@ records it. A flapping run of 200 flips checks the correlator's bounds end to en
 """
 import copy
 import datetime
+import http.client
 import re
 import signal
 
@@ -21,6 +22,7 @@ import kubernetes_validate
 import pytest
 
 from support.servers import start_fake_apiserver_program, start_usage_server_program
+from support.peers import free_port
 from support.servers import kubectl  # noqa: F401 (fixture)
 from support.watcher import LABEL, POD, Watcher, label, parse_line, posted_events, watcher_env
 
@@ -210,6 +212,26 @@ SPAM_BURST = 25
 AGGREGATE_PREFIX = "(combined from similar events): "
 
 
+def events_total(port):
+    """network_watcher_events_total by reason, from the watcher's /metrics."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    return {match.group(1): int(float(match.group(2)))
+            for match in re.finditer(r'^network_watcher_events_total\{reason="([^"]+)"\} (\S+)$', text, re.M)}
+
+
+def reason_of(write, writes):
+    """The reason of the Event a create or count patch wrote."""
+    if write["method"] == "POST":
+        return write["body"]["reason"]
+    name = write["path"].rsplit("/", 1)[1]
+    return next(w["body"]["reason"] for w in writes if w["method"] == "POST" and w["body"]["metadata"]["name"] == name)
+
+
 def flapping_sequence():
     """Usage that crosses the threshold at every sample, with 15 distinct percents on each
     side, so repeats are counted and new messages aggregated after the 9th."""
@@ -230,7 +252,9 @@ def test_a_flapping_run_leaves_few_events_whose_counts_add_up(watcher_bin, test_
     try:
         api.add_pod(POD, labels={LABEL: "yes"}, uid=POD_UID)
         usage.set(percent=50)
-        watcher = Watcher(watcher_bin, watcher_env(api, usage, MEMORY_PERCENT="75", CHECKING_INTERVAL="0.04"))
+        port = free_port()
+        watcher = Watcher(watcher_bin, watcher_env(api, usage, MEMORY_PERCENT="75", CHECKING_INTERVAL="0.04",
+                                                   HTTP_PORT=port, HTTP_ADDRESS="127.0.0.1"))
         watcher.wait_logged("watching pod")
         usage.set(sequence=flapping_sequence())
         watcher.wait_for(lambda: usage.state()["usage_requests"] >= FLAP_SAMPLES + 5, 60,
@@ -247,6 +271,7 @@ def test_a_flapping_run_leaves_few_events_whose_counts_add_up(watcher_bin, test_
                          "the queued Event writes")
         writes = event_writes(api)
         events = api.events()
+        metrics = events_total(port)
         watcher.signal(signal.SIGTERM)
         assert watcher.wait(5) == 0
         final = api.events()
@@ -264,6 +289,10 @@ def test_a_flapping_run_leaves_few_events_whose_counts_add_up(watcher_bin, test_
     # Writes still queued while the label flaps are merged per Event (absolute counts), so
     # there may be fewer requests than occurrences, but no fewer than objects.
     assert len(events) <= len(writes) <= SPAM_BURST
+    # events_total counts each Event write accepted: creates and count patches.
+    assert metrics == {reason: len([w for w in writes if reason_of(w, writes) == reason])
+                       for reason in ("OverThreshold", "BelowThreshold", "UsageUnavailable", "Terminating")}
+    assert sum(metrics.values()) == len(writes)
     # A bounded number of objects whose counts add up to what was written.
     assert len(events) <= 2 * 10, [e["message"] for e in events]
     assert sum(e["count"] for e in events) == len(flips) - len(dropped) == SPAM_BURST
