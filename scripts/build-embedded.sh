@@ -72,9 +72,11 @@ else
 fi
 clang -c -Os -ffunction-sections -fdata-sections -I Embedded Embedded/runtime.c -o "$build/runtime.o"
 
-# As scripts/build-static.sh: --gc-sections/--icf drop unused code, and
+# As scripts/build-static.sh: --gc-sections/--icf drop unused code,
 # --no-eh-frame-hdr and scripts/no-eh-frame.ld the unwind tables (nothing
-# unwinds). libswiftUnicodeDataTables holds the tables String's Unicode
+# unwinds), and scripts/symbol-order.txt puts the functions a run executes
+# first (made from the normal build: the watcher's own functions and the C
+# libraries' have the same names here). libswiftUnicodeDataTables holds the tables String's Unicode
 # operations (lowercased(), normalization) read.
 mkdir -p "$(dirname "$output")"
 clang -static -fuse-ld=lld -o "$output" \
@@ -82,6 +84,7 @@ clang -static -fuse-ld=lld -o "$output" \
   -L "$embedded_lib" -lswiftUnicodeDataTables \
   -lssl -lcrypto -lm \
   -Wl,--gc-sections -Wl,--icf=all -Wl,--build-id=none -Wl,--no-eh-frame-hdr -Wl,--script="$PWD/scripts/no-eh-frame.ld" \
+  -Wl,--symbol-ordering-file="$PWD/scripts/symbol-order.txt" -Wl,--no-warn-symbol-ordering \
   2> >(grep -v "statically linked applications requires at runtime" >&2)
 strip --strip-all -R .comment "$output"
 echo "$output: $(stat -c %s "$output") bytes"

@@ -10,7 +10,9 @@ scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build
 scripts/fuzz.sh 20
-# The static binary that goes into the scratch image (its size budget and the
-# pod-faithful run are integration tests).
-scripts/build-static.sh out/network-watcher
+# The binary that goes into the scratch image, built in Embedded Swift mode (its
+# size budget and the pod-faithful run are integration tests), and the same
+# program as a normal static build, whose link the symbol-order test reads.
+scripts/build-embedded.sh out/network-watcher
+scripts/build-static.sh out/network-watcher-static
 .venv/bin/python -m pytest -q "$@"

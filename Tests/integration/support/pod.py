@@ -62,7 +62,7 @@ def scratch_image(tmp_path_factory):
     """The image's root file system, entrypoint and config."""
     binary = os.path.join(REPO, "out", "network-watcher")
     if not os.access(binary, os.X_OK):
-        pytest.fail("%s is missing: scripts/build-static.sh builds it" % binary)
+        pytest.fail("%s is missing: scripts/build-embedded.sh builds it" % binary)
     root = str(tmp_path_factory.mktemp("image") / "root")
     os.mkdir(root)
     if shutil.which("podman") is None:
