@@ -5,6 +5,7 @@ before what lives in it), every container within the Pod Security Standard
 "restricted", the Role exactly what the binary uses, and the soketi example
 wired to soketi's Usage API port, label and heap limit. deploy/native-sidecar/
 gets the same checks, plus the native sidecar's own shape."""
+import os
 import re
 import signal
 import subprocess
@@ -222,3 +223,22 @@ def test_service_selects_only_pods_that_accept_new_connections():
     assert all(template_labels.get(k) == v for k, v in service["spec"]["selector"].items())
     # The Deployment must not select on the label the watcher changes, or it would orphan the pod.
     assert LABEL not in deployment["spec"]["selector"]["matchLabels"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_liveness_probe_asks_the_watchers_own_health_port(variant):
+    """/healthz on the port the watcher serves (HTTP_PORT), named as the PodMonitor scrapes it;
+    no readiness probe, which would gate soketi's traffic on the watcher."""
+    sidecar = container(pod_spec(variant), "network-watcher")
+    ports = {p["name"]: p["containerPort"] for p in sidecar["ports"]}
+    probe = sidecar["livenessProbe"]["httpGet"]
+    assert probe["path"] == "/healthz"
+    assert ports[probe["port"]] == int(env_of(sidecar)["HTTP_PORT"])
+    assert "readinessProbe" not in sidecar
+    with open(os.path.join(REPO, "deploy", "monitoring", "podmonitor.yaml")) as f:
+        monitor = yaml.safe_load(f)
+    endpoint = monitor["spec"]["podMetricsEndpoints"][0]
+    assert (endpoint["port"], endpoint["path"]) == (probe["port"], "/metrics")
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= \
+        find("Deployment", variant)["spec"]["template"]["metadata"]["labels"].items()
+    assert monitor["metadata"]["namespace"] == find("Namespace", variant)["metadata"]["name"]
