@@ -16,3 +16,10 @@ scripts/fuzz.sh 20
 scripts/build-embedded.sh out/network-watcher
 scripts/build-static.sh out/network-watcher-static
 .venv/bin/python -m pytest -q "$@"
+# The watcher's suites once more against the shipped (Embedded) binary; the
+# httplite CLI they use is the debug build's.
+if [ $# -eq 0 ]; then
+  mkdir -p out/shipped-bin
+  cp out/network-watcher .build/debug/httplite out/shipped-bin/
+  NW_BIN_DIR=out/shipped-bin .venv/bin/python -m pytest -q Tests/integration/test_watcher_*.py
+fi
