@@ -3,8 +3,9 @@
 #
 #   scripts/bench-watcher.sh [--quick] [--out DIR]     (also: scripts/bench.sh --watcher)
 #
-# Builds the binary that ships (scripts/build-static.sh) and the plain release
-# build, then bench/watcher.py measures each: idle cost at the default 1 s
+# Builds the binary that ships (scripts/build-embedded.sh), the normal static
+# build (scripts/build-static.sh) and the plain release build, then
+# bench/watcher.py measures each, from a cold page cache: idle cost at the default 1 s
 # interval for 60 s (CPU, RSS, descriptors, system calls per check), and the
 # reaction time over 100 flips at a 100 ms interval. --quick: 5 s idle, 5 flips.
 # Results: DIR/watcher.json and DIR/watcher.md (default bench/.build-results/watcher-DATE-TIME).
@@ -30,7 +31,9 @@ command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninter
 # bench/watcher.py uses the tests' support code (pytest): .venv, as scripts/test.sh.
 scripts/install-deps.sh
 
-echo "bench-watcher: building the static binary (scripts/build-static.sh) and the release build" >&2
+echo "bench-watcher: building the shipped binary (scripts/build-embedded.sh), the static one and the release build" >&2
+SWIFTC_LOCK=$lock scripts/build-embedded.sh bench/.build-bin/network-watcher-shipped >"$out/build-embedded.log" 2>&1 \
+  || { tail -5 "$out/build-embedded.log" >&2; exit 1; }
 flock "$lock" scripts/build-static.sh bench/.build-bin/network-watcher-static >"$out/build-static.log" 2>&1 \
   || { tail -5 "$out/build-static.log" >&2; exit 1; }
 flock "$lock" swift build -c release --product network-watcher >"$out/build-release.log" 2>&1 \
@@ -41,6 +44,7 @@ if [ "$quick" = 1 ]; then
 else
   set -- --idle-seconds 60 --strace-seconds 20 --flips 100
 fi
-.venv/bin/python bench/watcher.py --out "$out" "$@" \
+.venv/bin/python bench/watcher.py --out "$out" --cold "$@" \
+  --binary shipped=bench/.build-bin/network-watcher-shipped \
   --binary static=bench/.build-bin/network-watcher-static \
   --binary release=.build/release/network-watcher

@@ -172,7 +172,8 @@ else
 fi
 
 if wanted httplite-static; then
-  # The flags of scripts/build-static.sh, which builds the binary that ships,
+  # The flags of scripts/build-static.sh, the normal static build (the binary that
+  # ships is scripts/build-embedded.sh's; `--product httplite` builds its httplite),
   # less -disable-implicit-concurrency-module-import: without the Concurrency
   # module, the top-level `var arguments` of Sources/httplite/main.swift is an
   # error (global mutable state), and that module costs nothing per request.
