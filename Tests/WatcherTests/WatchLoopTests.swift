@@ -327,15 +327,24 @@ final class WatchLoopTests: XCTestCase {
         XCTAssertEqual(field(again.log, "event_count"), "2")
     }
 
-    func testAPatchOfAnEventThatIsGoneCreatesItWhole() {
+    /// A loop whose second OverThreshold (at 3) is due as a count update of the first: the
+    /// loop and that Event's name.
+    private func repeatedOverThreshold(file: StaticString = #filePath, line: UInt = #line) -> (WatchLoop, String) {
         var watch = watching()
-        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
+        waits(watch.sampled(percent: 10, now: 0), watch, until: 1, file: file, line: line)
         _ = flip(&watch, to: 90, at: 1)
         _ = flip(&watch, to: 10, at: 2)
-        XCTAssertEqual(check(&watch, percent: 90, at: 3).steps, [.patchLabel("no")])
+        XCTAssertEqual(check(&watch, percent: 90, at: 3).steps, [.patchLabel("no")], file: file, line: line)
         guard case .updateEvent(_, let name, _) = watch.patched(uid: "u1", now: 3, wall: wall).steps.first else {
-            return XCTFail("no count update")
+            XCTFail("no count update", file: file, line: line)
+            return (watch, "")
         }
+        return (watch, name)
+    }
+
+    func testAPatchOfAnEventThatIsGoneCreatesItWhole() {
+        let (repeated, name) = repeatedOverThreshold()
+        var watch = repeated
         let recreated = watch.eventFailed(status(404), now: 3)
         guard case .recordEvent(.overThreshold, let object) = recreated.steps.first else { return XCTFail("not created again") }
         XCTAssertEqual(object["metadata"]?["name"]?.stringValue, name)
@@ -344,14 +353,8 @@ final class WatchLoopTests: XCTestCase {
     }
 
     func testAForbiddenPatchCreatesTheEventAnewAndNoEventIsPatchedAgain() {
-        var watch = watching()
-        waits(watch.sampled(percent: 10, now: 0), watch, until: 1)
-        _ = flip(&watch, to: 90, at: 1)
-        _ = flip(&watch, to: 10, at: 2)
-        XCTAssertEqual(check(&watch, percent: 90, at: 3).steps, [.patchLabel("no")])
-        guard case .updateEvent(_, let name, _) = watch.patched(uid: "u1", now: 3, wall: wall).steps.first else {
-            return XCTFail("no count update")
-        }
+        let (repeated, name) = repeatedOverThreshold()
+        var watch = repeated
         let forbidden = watch.eventFailed(status(403), now: 3)
         XCTAssertEqual(messages(forbidden), ["patching Events is forbidden; recording each Event as a new object"])
         guard case .recordEvent(.overThreshold, let object) = forbidden.steps.first else { return XCTFail("not created") }
