@@ -187,7 +187,7 @@ def render(folder):
     out += table(data, COLUMNS)
     out += ["", "Start-up detail:", ""]
     out += table(data, DETAIL_COLUMNS)
-    for reference in (REFERENCE, "httplite-static"):
+    for reference in (REFERENCE, "httplite-previous", "httplite-static"):
         if reference not in data:
             continue
         out += ["", "Targets, for %s (paired ratios):" % reference, ""]

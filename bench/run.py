@@ -69,13 +69,20 @@ def urlsession_wrapper(ca):
 
 def all_clients():
     build = os.path.join(HERE, ".build-bin")
-    httplite = os.environ.get("BENCH_HTTPLITE") or os.path.join(ROOT, ".build", "release", "httplite")
+    httplite = os.environ.get("BENCH_HTTPLITE") or os.path.join(build, "httplite-embedded")
+    previous = os.environ.get("BENCH_HTTPLITE_PREVIOUS")
     static = os.path.join(HERE, ".build-httplite-static", "release", "httplite")
+    dynamic = os.path.join(ROOT, ".build", "release", "httplite")
     urlsession = os.path.join(HERE, ".build-urlsession", "release", "urlsession-bench")
     ahc = os.path.join(HERE, ".build-asynchttpclient", "release", "ahc-bench")
+    # The previous build comes first after the reference, and only when named.
+    earlier = [Client("httplite-previous", [previous, "bench"], previous,
+                      note="the shipped build of an earlier commit (BENCH_HTTPLITE_PREVIOUS)")] if previous else []
     return [
-        Client("httplite", [httplite, "bench"], httplite, note="swift build -c release"),
-        Client("httplite-static", [static, "bench"], static, note="the same, --static-swift-stdlib"),
+        Client("httplite", [httplite, "bench"], httplite, note="scripts/build-embedded.sh --product httplite, as shipped"),
+        *earlier,
+        Client("httplite-static", [static, "bench"], static, note="normal Swift, static executable, -Osize"),
+        Client("httplite-dynamic", [dynamic, "bench"], dynamic, note="swift build -c release"),
         Client("raw-c", [os.path.join(build, "raw-c")], os.path.join(build, "raw-c"),
                note="sockets + OpenSSL, the floor"),
         Client("libcurl", [os.path.join(build, "libcurl")], os.path.join(build, "libcurl")),

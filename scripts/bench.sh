@@ -23,7 +23,9 @@
 # had is skipped with a line that says so. BENCH_LOCK=FILE holds that flock
 # while measuring, so that no build run through the same lock disturbs it
 # (for the full run: BENCH_LOCK=/tmp/swift-build.lock). BENCH_HTTPLITE=PATH
-# measures that httplite binary instead of building one.
+# measures that httplite binary instead of building the shipped (Embedded)
+# one; BENCH_HTTPLITE_PREVIOUS=PATH adds the row httplite-previous, for
+# example `scripts/build-embedded.sh --product httplite` run on an earlier commit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -163,18 +165,27 @@ build() {
   return 1
 }
 
+# httplite, the reference, is built as the shipped binary is: Embedded Swift.
 if [ -n "${BENCH_HTTPLITE:-}" ]; then
   say "httplite: $BENCH_HTTPLITE"
 else
-  say "building httplite (swift build -c release)"
-  build httplite flock "$lock" swift build -c release --product httplite \
+  say "building httplite (scripts/build-embedded.sh --product httplite, as shipped)"
+  # With its symbols, for --profile; the size reported is that of a stripped copy.
+  build httplite env SWIFTC_LOCK="$lock" EMBEDDED_SYMBOLS=1 scripts/build-embedded.sh --product httplite bench/.build-bin/httplite-embedded \
     || { say "the httplite build failed (see $logs/httplite.log)"; exit 1; }
+fi
+if [ -n "${BENCH_HTTPLITE_PREVIOUS:-}" ]; then
+  [ -x "$BENCH_HTTPLITE_PREVIOUS" ] || { say "BENCH_HTTPLITE_PREVIOUS=$BENCH_HTTPLITE_PREVIOUS is not an executable"; exit 2; }
+  say "httplite-previous: $BENCH_HTTPLITE_PREVIOUS"
+fi
+if wanted httplite-dynamic; then
+  say "building httplite-dynamic (swift build -c release)"
+  build httplite-dynamic flock "$lock" swift build -c release --product httplite \
+    || skip httplite-dynamic "the release build failed (see $logs/httplite-dynamic.log)"
 fi
 
 if wanted httplite-static; then
-  # The flags of scripts/build-static.sh, the normal static build (the binary that
-  # ships is scripts/build-embedded.sh's; `--product httplite` builds its httplite),
-  # less -disable-implicit-concurrency-module-import: without the Concurrency
+  # The flags of scripts/build-static.sh, the normal static build, less -disable-implicit-concurrency-module-import: without the Concurrency
   # module, the top-level `var arguments` of Sources/httplite/main.swift is an
   # error (global mutable state), and that module costs nothing per request.
   say "building httplite-static (static executable, -Osize, as scripts/build-static.sh)"

@@ -11,7 +11,7 @@
 # the C library through Sources/CSystem (see its shim.h), and Embedded/runtime.c
 # brings what the Swift runtime gives a normal build (argv, Double(String)).
 # SWIFTC_LOCK=FILE holds that flock around each compile (on a shared machine:
-# SWIFTC_LOCK=/tmp/swift-build.lock).
+# SWIFTC_LOCK=/tmp/swift-build.lock). EMBEDDED_SYMBOLS=1 keeps the symbol table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 product=network-watcher
@@ -86,5 +86,10 @@ clang -static -fuse-ld=lld -o "$output" \
   -Wl,--gc-sections -Wl,--icf=all -Wl,--build-id=none -Wl,--no-eh-frame-hdr -Wl,--script="$PWD/scripts/no-eh-frame.ld" \
   -Wl,--symbol-ordering-file="$PWD/scripts/symbol-order.txt" -Wl,--no-warn-symbol-ordering \
   2> >(grep -v "statically linked applications requires at runtime" >&2)
-strip --strip-all -R .comment "$output"
+# EMBEDDED_SYMBOLS=1 keeps the symbol table, for profilers (scripts/bench.sh --profile).
+if [ "${EMBEDDED_SYMBOLS:-0}" = 1 ]; then
+  strip --strip-debug -R .comment "$output"
+else
+  strip --strip-all -R .comment "$output"
+fi
 echo "$output: $(stat -c %s "$output") bytes"

@@ -11,7 +11,7 @@ import subprocess
 
 from conftest import REPO
 
-CLIENTS = ["httplite", "httplite-static", "raw-c", "libcurl", "go-nethttp", "urlsession",
+CLIENTS = ["httplite", "httplite-static", "httplite-dynamic", "raw-c", "libcurl", "go-nethttp", "urlsession",
            "asynchttpclient", "python-urllib3", "php-curl"]
 # The reference and the two peers its targets are measured against are never skipped.
 REQUIRED = ["httplite", "raw-c", "libcurl"]

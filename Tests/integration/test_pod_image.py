@@ -67,6 +67,16 @@ def test_the_image_holds_the_binary_alone(scratch_image):
     assert "statically linked" in kind
 
 
+def test_the_image_is_the_binary_and_a_few_kilobytes(scratch_image):
+    """The image's size as podman gives it: the binary plus the layer's file-system records."""
+    if scratch_image.size is None:
+        pytest.skip("podman is not installed: no image to measure")
+    binary = os.path.getsize(os.path.join(REPO, "out", "network-watcher"))
+    print("image size %d bytes, binary %d bytes" % (scratch_image.size, binary))
+    assert binary <= scratch_image.size <= binary + 64 * 1024
+    assert scratch_image.size <= SIZE_BUDGET + 64 * 1024
+
+
 def test_the_image_carries_its_oci_labels(scratch_image):
     if scratch_image.config is None:
         pytest.skip("podman is not installed: no image config to read")

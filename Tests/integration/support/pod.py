@@ -55,6 +55,7 @@ class Image:
     entrypoint: list
     config: dict  # podman's image config; None without podman
     build_args: dict
+    size: int = None  # podman's image size in bytes; None without podman
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +74,9 @@ def scratch_image(tmp_path_factory):
     subprocess.run(["podman", "build", "-q", "-f", "Dockerfile.scratch", "--build-arg", "BINARY_FROM=local",
                     *build_args, "-t", IMAGE, "."], cwd=REPO, check=True, timeout=300,
                    stdout=subprocess.DEVNULL)
-    config = json.loads(subprocess.run(["podman", "image", "inspect", IMAGE], check=True, timeout=60,
-                                       capture_output=True).stdout)[0]["Config"]
+    inspected = json.loads(subprocess.run(["podman", "image", "inspect", IMAGE], check=True, timeout=60,
+                                          capture_output=True).stdout)[0]
+    config = inspected["Config"]
     container = subprocess.run(["podman", "create", IMAGE], check=True, timeout=60,
                                capture_output=True, text=True).stdout.strip()
     try:
@@ -83,7 +85,7 @@ def scratch_image(tmp_path_factory):
         subprocess.run(["tar", "-x", "-C", root], input=exported, check=True, timeout=60)
     finally:
         subprocess.run(["podman", "rm", container], timeout=60, capture_output=True)
-    return Image(root, config["Entrypoint"] + (config.get("Cmd") or []), config, BUILD_ARGS)
+    return Image(root, config["Entrypoint"] + (config.get("Cmd") or []), config, BUILD_ARGS, inspected["Size"])
 
 
 class Pod:
