@@ -89,9 +89,13 @@ struct Log {
         }
     }
 
-    /// Values with spaces, quotes or `=` are quoted so that a line splits unambiguously.
+    /// Values with spaces, quotes or `=` are quoted so that a line splits unambiguously;
+    /// control characters are escaped, so that a value (an error text, a pod name) can
+    /// neither break the line nor send escape sequences to a terminal.
     static func quoted(_ value: String) -> String {
-        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 32 && $0 != "\"" && $0 != "=" && $0.value != 127 }
+        let plain = !value.isEmpty && value.unicodeScalars.allSatisfy {
+            $0.value > 32 && $0 != "\"" && $0 != "=" && !isControl($0)
+        }
         if plain { return value }
         var out = "\""
         for scalar in value.unicodeScalars {
@@ -101,10 +105,18 @@ struct Log {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case _ where isControl(scalar):
+                // As JSON writes them: \u and four upper-case hex digits (all controls are below 0x100).
+                out += (scalar.value < 16 ? "\\u000" : "\\u00") + String(scalar.value, radix: 16, uppercase: true)
             default: out.unicodeScalars.append(scalar)
             }
         }
         return out + "\""
+    }
+
+    /// C0 controls, DEL and C1 controls.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 32 || (scalar.value >= 127 && scalar.value < 160)
     }
 }
 

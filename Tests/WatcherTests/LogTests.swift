@@ -22,6 +22,13 @@ final class LogTests: XCTestCase {
         XCTAssertEqual(line, "2026-11-25T12:00:00.123Z WARN the Usage API failed error=\"HTTP 500\" policy=keep\n")
     }
 
+    func testLogfmtEscapesControlCharactersInValues() {
+        let line = Log.line(.warning, "failed", [("error", "a\u{1B}[31mred\u{0}\u{7F}\u{85}\nx"), ("pod", "é")],
+                            at: noon, format: .logfmt)
+        XCTAssertEqual(line, #"2026-11-25T12:00:00.123Z WARN failed error="a\u001B[31mred\u0000\u007F\u0085\nx" pod=é"# + "\n")
+        XCTAssertEqual(Log.quoted("tab\there"), #""tab\there""#)
+    }
+
     func testJSONLineHasTimeLevelMessageThenTheFieldsAsStrings() throws {
         let line = Log.line(.info, "label set", [("label", "no"), ("percent", "80")], at: noon, format: .json)
         XCTAssertEqual(line, #"{"time":"2026-11-25T12:00:00.123Z","level":"info","msg":"label set","label":"no","percent":"80"}"# + "\n")
