@@ -51,6 +51,9 @@ struct WatchLoop {
         /// Seconds from the signal within which the label is set and the Event recorded: the
         /// promise is an exit within 2 seconds, and starting and exiting take some of it.
         var stopBudget = 1.5
+        /// Seconds of the stop's budget given to a label write already under way at the
+        /// signal to be answered, before it is cancelled: see `signal`.
+        var writeAtSignalWait = 0.5
     }
 
     private enum Phase {
@@ -79,6 +82,9 @@ struct WatchLoop {
     private var sampling = false
     private var podWasRead = false
     private var request: Request?
+    /// While stopping: the label write that was under way at the signal, still unanswered,
+    /// is cancelled at this time (monotonic seconds).
+    private var writeAtSignalUntil: Double?
     /// Whether a sample has come back (good or failed): no write goes out before, so that
     /// a pod without the label is not given `yes` just before the first sample says `no`.
     private var sampledOnce = false
@@ -135,7 +141,7 @@ struct WatchLoop {
             return [usage, api].compactMap { $0 }.min()
         case .stopping(let retries, _, let resumeAt):
             // The budget bounds every wait, whatever a request or a plugin does.
-            return min(resumeAt ?? retries.deadline, retries.deadline)
+            return min(resumeAt ?? retries.deadline, writeAtSignalUntil ?? retries.deadline, retries.deadline)
         case .finished:
             return nil
         }
@@ -234,6 +240,13 @@ struct WatchLoop {
         case .running:
             return schedule(now: now, logs: [])
         case .stopping(let retries, let labelSet, _):
+            if let until = writeAtSignalUntil, now >= until, now < retries.deadline {
+                writeAtSignalUntil = nil
+                request = nil
+                var action = resumeStop(now: now)
+                action.steps.insert(.cancelRequest, at: 0)
+                return action
+            }
             guard now >= retries.deadline else { return resumeStop(now: now) }
             var logs: [LogLine] = []
             if !labelSet {
@@ -288,8 +301,11 @@ struct WatchLoop {
         case .running:
             writeBackoff.reset()
             return schedule(now: now, logs: logs)
-        case .stopping(let retries, _, _):
-            phase = .stopping(retries: retries, labelSet: true, resumeAt: nil)
+        case .stopping(let retries, let labelSet, _):
+            // The write under way at the signal is not the stop's: that one goes out next.
+            let wasStopsWrite = writeAtSignalUntil == nil
+            writeAtSignalUntil = nil
+            phase = .stopping(retries: retries, labelSet: labelSet || wasStopsWrite, resumeAt: nil)
             eventNotBefore = 0
             var action = resumeStop(now: now)
             action.logs = logs + action.logs
@@ -316,6 +332,14 @@ struct WatchLoop {
                           hint: explain.hint(failure, verb: "patch"))
             return schedule(now: now, logs: [line])
         case .stopping(var retries, _, _):
+            if writeAtSignalUntil != nil {
+                // The write under way at the signal failed; the stop's own goes out now.
+                writeAtSignalUntil = nil
+                var action = resumeStop(now: now)
+                action.logs.insert(LogLine(.debug, "the write under way at the signal failed", [
+                    "label": transition.labelValue, "error": failure.description]), at: 0)
+                return action
+            }
             guard let delay = retries.delay(after: failure, now: now, random: random()) else {
                 return finishStop(logs: [LogLine(.error, "could not set the label before stopping",
                                                  ["error": failure.description])])
@@ -385,8 +409,11 @@ struct WatchLoop {
     /// SIGTERM or SIGINT: set `no` and record the Terminating Event within the budget, then
     /// exit 0. The patch is sent even when the label reads `no` already: what was last seen
     /// may be stale, and a merge patch of a fixed value changes nothing when it is not.
-    /// Whatever was under way is cancelled, so the stop's patch goes out at once on a new
-    /// connection even when the old one hangs.
+    /// A sample or a read under way is cancelled. A label write under way is given
+    /// `writeAtSignalWait` to be answered first: cancelled, it may still be applied by the
+    /// API server after the stop's `no` (a closed connection does not recall a request), so
+    /// the stop's patch waits for its answer, and goes out on a new connection when the old
+    /// one hangs.
     mutating func signal(_ name: String, now: Double) -> Action {
         switch phase {
         case .stopping(var retries, let labelSet, let resumeAt):
@@ -402,9 +429,13 @@ struct WatchLoop {
         case .starting, .running:
             var cancelled: [Step] = []
             if sampling { cancelled.append(.cancelSample) }
-            if request != nil { cancelled.append(.cancelRequest) }
+            if case .patch = request {
+                writeAtSignalUntil = now + rules.writeAtSignalWait
+            } else if request != nil {
+                cancelled.append(.cancelRequest)
+                request = nil
+            }
             sampling = false
-            request = nil
             state.stopping(signal: name)
             phase = .stopping(retries: StopRetries(deadline: now + rules.stopBudget), labelSet: false, resumeAt: nil)
             var action = resumeStop(now: now)

@@ -433,13 +433,36 @@ final class WatchLoopTests: XCTestCase {
         XCTAssertEqual(messages(done), ["stopped"])
     }
 
-    func testASignalCancelsWhatIsUnderWaySoTheStopNeverWaitsOnIt() {
+    func testASignalCancelsASampleAtOnceAndAHeldWriteAfterItsWait() {
         var watch = watching()
         XCTAssertEqual(watch.sampled(percent: 90, now: 0).steps, [.patchLabel("no")])  // held
         XCTAssertEqual(watch.tick(now: 1).steps, [.sample])  // hangs too
         let stopping = watch.signal("SIGTERM", now: 1.2)
-        XCTAssertEqual(stopping.steps, [.cancelSample, .cancelRequest, .patchLabel("no")])
-        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 1.3, wall: wall)), "Terminating")
+        XCTAssertEqual(stopping.steps, [.cancelSample], "the write under way is given time to be answered")
+        XCTAssertEqual(watch.nextWake, 1.7)
+        XCTAssertEqual(watch.tick(now: 1.7).steps, [.cancelRequest, .patchLabel("no")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 1.8, wall: wall)), "Terminating")
+    }
+
+    func testTheStopsPatchGoesOutOnlyAfterTheWriteUnderWayIsAnswered() {
+        // Cancelled, the write of yes could still be applied after the stop's no.
+        var watch = watching("no")
+        XCTAssertEqual(watch.sampled(percent: 10, now: 0).steps, [.patchLabel("yes")])
+        waits(watch.signal("SIGTERM", now: 0.1), watch, until: 0.6)
+        let answered = watch.patched(uid: "u1", now: 0.2, wall: wall)
+        XCTAssertEqual(answered.steps, [.patchLabel("no")], "the stop always sends no")
+        XCTAssertEqual(messages(answered), ["label set"])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 0.3, wall: wall)), "BelowThreshold")
+        XCTAssertEqual(eventReason(watch.eventRecorded(now: 0.4)), "Terminating")
+        XCTAssertEqual(watch.eventRecorded(now: 0.5).steps, [.exit(0)])
+    }
+
+    func testAFailedWriteUnderWayAtTheSignalIsNotRetriedButTheStopsPatchIs() {
+        var watch = watching("no")
+        XCTAssertEqual(watch.sampled(percent: 10, now: 0).steps, [.patchLabel("yes")])
+        _ = watch.signal("SIGTERM", now: 0.1)
+        XCTAssertEqual(watch.patchFailed(status(503), now: 0.2).steps, [.patchLabel("no")])
+        XCTAssertEqual(eventReason(watch.patched(uid: "u1", now: 0.3, wall: wall)), "Terminating")
     }
 
     func testASignalDuringStartRetriesStillSetsNo() {

@@ -15,7 +15,7 @@ from support.proxy import StallingProxy
 from support.servers import (  # noqa: F401 (fixtures)
     fake_apiserver, start_fake_apiserver, start_usage_server, usage_server)
 from support.watcher import (  # noqa: F401 (fixture)
-    LABEL, POD, label, patched_values, reasons, start_watcher, wait_samples, wait_until,
+    LABEL, POD, label, patched_values, patches, reasons, start_watcher, wait_samples, wait_until,
     watcher_env)
 
 STOP_LIMIT = 2.0
@@ -58,6 +58,22 @@ def test_the_stop_sends_no_even_when_the_last_label_seen_was_no(api, usage_serve
     assert (status, took < STOP_LIMIT) == (0, True), (took, watcher.stderr())
     assert label(api) == "no"
     assert reasons(api) == ["OverThreshold", "Terminating"]
+
+
+def test_the_stops_patch_is_not_overtaken_by_a_write_under_way(api, usage_server, start_watcher):
+    """SIGTERM while the API server holds a write of yes for 0.3 s: cancelled, that write would
+    still be applied after the stop's no (closing a connection does not recall a request)."""
+    usage_server.set(percent=90)
+    watcher = running(start_watcher, watcher_env(api, usage_server, CHECKING_INTERVAL="0.1"))
+    watcher.wait_for(lambda: label(api) == "no", 5, "the label to become no")
+    api.add_faults({"method": "PATCH", "path_regex": POD_PATH, "delay": 0.3, "count": 1})
+    usage_server.set(percent=30)
+    watcher.wait_for(lambda: [r for r in patches(api) if r.get("fault")], 5, "the write of yes to be held")
+    status, took = stop(watcher)
+    assert (status, took < STOP_LIMIT) == (0, True), (took, watcher.stderr())
+    time.sleep(0.5)  # what the API server still held is applied by now
+    assert label(api) == "no"
+    assert patched_values(api)[-2:] == ["yes", "no"]
 
 
 def test_a_signal_during_start_up_retries_still_sets_no(api, usage_server, start_watcher):
