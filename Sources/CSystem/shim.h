@@ -37,5 +37,6 @@ static inline int csystem_errno(void) { return errno; }
 static inline char **csystem_environ(void) { return environ; }
 static inline int csystem_open(const char *path, int flags) { return open(path, flags); }
 static inline __sighandler_t csystem_sig_ign(void) { return SIG_IGN; }
+static inline __sighandler_t csystem_sig_dfl(void) { return SIG_DFL; }
 
 #endif

@@ -250,9 +250,21 @@ public enum System {
     /// Ignores SIGPIPE for the process: OpenSSL writes to sockets with plain write(2).
     @inline(__always)
     static func ignoreBrokenPipes() {
-        // signal(2) fails (SIG_ERR, that is -1) only for an invalid signal number.
-        let previous = CSystem.signal(SIGPIPE, csystem_sig_ign())
-        precondition(previous.map { unsafeBitCast($0, to: Int.self) } != -1, "signal(SIGPIPE) failed")
+        setDisposition(of: SIGPIPE, to: csystem_sig_ign())
+    }
+
+    /// Gives SIGCHLD its default disposition. A process started with SIGCHLD ignored (a
+    /// careless parent; ignored signals stay ignored across exec) has its children reaped by
+    /// the kernel, so `waitpid` cannot tell how an exec credential plugin ended.
+    public static func restoreDefaultChildSignal() {
+        setDisposition(of: SIGCHLD, to: csystem_sig_dfl())
+    }
+
+    private static func setDisposition(of signal: Int32, to handler: __sighandler_t?) {
+        // SIG_DFL is a null pointer, hence the optional. signal(2) fails (SIG_ERR, that is -1)
+        // only for an invalid signal number.
+        let previous = CSystem.signal(signal, handler)
+        precondition(previous.map { unsafeBitCast($0, to: Int.self) } != -1, "signal(\(signal)) failed")
     }
 
     // MARK: Addresses

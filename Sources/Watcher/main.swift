@@ -19,6 +19,9 @@ func versionText() -> String {
 }
 
 func main() -> Int32 {
+    // Exec credential plugins (run from the start on) are waited for; an inherited
+    // "ignore" would hide how they ended.
+    System.restoreDefaultChildSignal()
     let environment = environmentVariables(processEnvironment())
     let settings: Settings
     switch Settings.parse(arguments: System.arguments(), environment: environment) {

@@ -7,6 +7,7 @@ expiry, run again after a 401), and the errors that stop the start with exit 2.
 """
 import os
 import shutil
+import signal
 import subprocess
 
 import pytest
@@ -452,10 +453,29 @@ def test_exec_plugin_client_certificates_are_used_and_renewed(start_fake_apiserv
     assert authorizations(api) == {None}
 
 
-def test_a_failing_exec_plugin_stops_the_start(api, usage_server, watcher_bin, tmp_path):
+def ignore_sigchld():
+    """A careless parent's legacy: ignored signals stay ignored across exec, and with SIGCHLD
+    ignored the kernel reaps children, so waitpid cannot tell how they ended."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+
+
+def test_an_exec_plugin_works_when_the_watcher_inherits_sigchld_ignored(start_fake_apiserver, usage_server,
+                                                                         watcher_bin, tmp_path):
+    api = start_fake_apiserver(tokens={"exec-token-1": WATCHER_VERBS})
+    api.add_pod(POD, namespace=NAMESPACE)
+    config, counter, _ = exec_kubeconfig(tmp_path, api)
+    usage_server.set(percent=80)
+    result = run_watcher(watcher_bin, kube_env(usage_server, KUBE_CONNECTION="kubeconfig", KUBECONFIG_PATH=config),
+                         "--test", preexec_fn=ignore_sigchld)
+    check_labelled(result, api, usage_server)
+    assert runs(counter) == 1
+
+
+@pytest.mark.parametrize("sigchld", [None, ignore_sigchld], ids=["sigchld-default", "sigchld-ignored"])
+def test_a_failing_exec_plugin_stops_the_start(api, usage_server, watcher_bin, tmp_path, sigchld):
     config, counter, _ = exec_kubeconfig(tmp_path, api, fail="no credentials for you")
     result = run_watcher(watcher_bin, kube_env(usage_server, KUBE_CONNECTION="kubeconfig",
-                                               KUBECONFIG_PATH=config), "--test")
+                                               KUBECONFIG_PATH=config), "--test", preexec_fn=sigchld)
     assert result.returncode == 2
     assert result.lines == [
         'network-watcher: KUBECONFIG_PATH="%s": user "watcher" in %s: exec plugin %s failed (exit status 1): '

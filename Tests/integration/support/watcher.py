@@ -150,12 +150,13 @@ class Finished:
         return self.stderr.splitlines()
 
 
-def run_watcher(binary, env, *args, timeout=15):
-    """Run the watcher to its end (bounded by `timeout`); a Finished."""
+def run_watcher(binary, env, *args, timeout=15, preexec_fn=None):
+    """Run the watcher to its end (bounded by `timeout`); a Finished. `preexec_fn` runs in
+    the child before the exec (for example to hand the watcher an ignored signal)."""
     started = time.monotonic()
     try:
         result = subprocess.run([binary, *args], env=env, stdin=subprocess.DEVNULL,
-                                capture_output=True, text=True, timeout=timeout)
+                                capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
     except subprocess.TimeoutExpired as e:
         raise AssertionError("network-watcher %s did not exit in %ss; stderr:\n%s"
                              % (" ".join(args), timeout, e.stderr)) from None
