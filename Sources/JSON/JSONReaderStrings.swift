@@ -59,11 +59,13 @@ extension JSONReader {
                 escaped = true
                 try self.readEscape(decoding: decoding)
             case 0x20..<0x80:
-                // Most bytes: printable ASCII, checked here without a call.
+                // Most bytes: printable ASCII, checked here without a call, a run at a time.
                 if copying {
                     self.scratch.append(byte)
+                    self.index += 1
+                } else {
+                    self.index = self.endOfPlainText(from: self.index + 1)
                 }
-                self.index += 1
             default:
                 let length = try self.characterLength(byte)
                 if copying {
@@ -73,6 +75,19 @@ extension JSONReader {
             }
         }
         throw self.error("unterminated string", at: opening)
+    }
+
+    /// Returns the index of the first byte from `index` on that is not printable
+    /// ASCII, or is a quote or a backslash.
+    @inline(__always)
+    private func endOfPlainText(from index: Int) -> Int {
+        var index = index
+        while index < self.bytes.endIndex {
+            let byte = self.bytes[index]
+            guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else { break }
+            index += 1
+        }
+        return index
     }
 
     /// Returns how many bytes the unescaped character starting with `byte`, which
