@@ -6,7 +6,8 @@
 # Targets (harness and seed corpus in Tests/Fuzz/TARGET/): response (the
 # response parser, whole input against split input), request (the request-head
 # parser of the health and metrics server, the same way), json (read, write, read
-# again), url (HTTPURL), yaml (YAML, kubeconfig resolution, ExecCredential),
+# again; the path lookup against parse and subscripts), url (HTTPURL), yaml
+# (YAML, kubeconfig resolution, ExecCredential),
 # base64, settings (Settings.parse and APIEndpoint.resolve).
 #
 # Each harness is compiled into the module it tests (swiftc

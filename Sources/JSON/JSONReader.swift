@@ -67,16 +67,26 @@ struct JSONReader {
 
     /// Reads the whole input: one value with optional whitespace around it.
     mutating func readDocument() throws(JSONError) -> JSON {
+        try self.refuseByteOrderMark()
+        let value = try self.readValue()
+        try self.finishDocument()
+        return value
+    }
+
+    /// Throws when the input starts with a byte-order mark.
+    func refuseByteOrderMark() throws(JSONError) {
         // RFC 8259 §8.1: implementations MUST NOT add a byte-order mark; we do not accept one.
         if self.bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
             throw self.error("a byte-order mark is not allowed", at: self.index)
         }
-        let value = try self.readValue()
+    }
+
+    /// Throws unless only whitespace follows the document's value.
+    mutating func finishDocument() throws(JSONError) {
         self.skipWhitespace()
         guard self.index == self.bytes.endIndex else {
             throw self.error("unexpected \(self.found()) after the JSON value", at: self.index)
         }
-        return value
     }
 
     /// Reads one value, which may be a nest of arrays and objects.
@@ -86,28 +96,17 @@ struct JSONReader {
             // Going down: read a scalar, or open a container and go round again for
             // its first element or member.
             var value: JSON
-            self.skipWhitespace()
-            guard let byte = self.peek() else {
-                throw self.error("expected a value but the input ended", at: self.index)
-            }
+            let byte = try self.startValue()
             switch byte {
             case UInt8(ascii: "["):
-                try self.checkDepth(stack.count + 1)
-                self.index += 1
-                self.skipWhitespace()
-                if self.peek() == UInt8(ascii: "]") {
-                    self.index += 1
+                if try self.open(.array, depth: stack.count + 1) {
                     value = .array([])
                 } else {
                     stack.append(.array([]))
                     continue
                 }
             case UInt8(ascii: "{"):
-                try self.checkDepth(stack.count + 1)
-                self.index += 1
-                self.skipWhitespace()
-                if self.peek() == UInt8(ascii: "}") {
-                    self.index += 1
+                if try self.open(.object, depth: stack.count + 1) {
                     value = .object(JSONObject())
                 } else {
                     let key = try self.readKey()
@@ -125,34 +124,19 @@ struct JSONReader {
                 switch frame {
                 case .array(var elements):
                     elements.append(value)
-                    self.skipWhitespace()
-                    switch self.peek() {
-                    case UInt8(ascii: ","):
-                        self.index += 1
+                    if try self.continues(.array) {
                         stack.append(.array(elements))
                         break ascending
-                    case UInt8(ascii: "]"):
-                        self.index += 1
-                        value = .array(elements)
-                    default:
-                        throw self.error("expected ',' or ']' in an array but found \(self.found())", at: self.index)
                     }
+                    value = .array(elements)
                 case .object(var members, let key):
                     members.append(key: key, value: value)
-                    self.skipWhitespace()
-                    switch self.peek() {
-                    case UInt8(ascii: ","):
-                        self.index += 1
-                        self.skipWhitespace()
+                    if try self.continues(.object) {
                         let next = try self.readKey()
                         stack.append(.object(members, key: next))
                         break ascending
-                    case UInt8(ascii: "}"):
-                        self.index += 1
-                        value = .object(members)
-                    default:
-                        throw self.error("expected ',' or '}' in an object but found \(self.found())", at: self.index)
                     }
+                    value = .object(members)
                 }
             }
         }
@@ -160,10 +144,68 @@ struct JSONReader {
 
     /// Reads `"name"` and the `:` after it, leaving the index before the member's value.
     private mutating func readKey() throws(JSONError) -> String {
+        // Two statements: in one, `self` would be read before the scan fills `scratch`.
+        let key = try self.scanKey(decoding: true)
+        return self.text(of: key)
+    }
+
+    // MARK: Pieces of the grammar, shared with the path lookup (JSONLookup.swift)
+
+    /// An array or an object.
+    enum Container {
+        case array, object
+    }
+
+    /// Skips whitespace before a value and returns its first byte, which stays at the index.
+    mutating func startValue() throws(JSONError) -> UInt8 {
+        self.skipWhitespace()
+        guard let byte = self.peek() else {
+            throw self.error("expected a value but the input ended", at: self.index)
+        }
+        return byte
+    }
+
+    /// Steps into the container whose bracket is at the index, which makes `depth`
+    /// containers open; returns true, past the closing bracket, when it is empty.
+    mutating func open(_ container: Container, depth: Int) throws(JSONError) -> Bool {
+        guard depth <= self.maxDepth else {
+            throw self.error(.tooDeep(limit: self.maxDepth), at: self.index)
+        }
+        self.index += 1
+        self.skipWhitespace()
+        guard self.peek() == (container == .array ? UInt8(ascii: "]") : UInt8(ascii: "}")) else {
+            return false
+        }
+        self.index += 1
+        return true
+    }
+
+    /// After an element or a member's value: returns true past a comma (another
+    /// one follows), false past the container's closing bracket.
+    mutating func continues(_ container: Container) throws(JSONError) -> Bool {
+        self.skipWhitespace()
+        switch (self.peek(), container) {
+        case (UInt8(ascii: ","), _):
+            self.index += 1
+            return true
+        case (UInt8(ascii: "]"), .array), (UInt8(ascii: "}"), .object):
+            self.index += 1
+            return false
+        case (_, .array):
+            throw self.error("expected ',' or ']' in an array but found \(self.found())", at: self.index)
+        case (_, .object):
+            throw self.error("expected ',' or '}' in an object but found \(self.found())", at: self.index)
+        }
+    }
+
+    /// Checks a member's `"name"` and the `:` after it, leaving the index before
+    /// the member's value; see `scanString` for `decoding`.
+    mutating func scanKey(decoding: Bool) throws(JSONError) -> ScannedString {
+        self.skipWhitespace()
         guard self.peek() == UInt8(ascii: "\"") else {
             throw self.error("expected a member name in double quotes but found \(self.found())", at: self.index)
         }
-        let key = try self.readString()
+        let key = try self.scanString(decoding: decoding)
         self.skipWhitespace()
         guard self.peek() == UInt8(ascii: ":") else {
             throw self.error("expected ':' after a member name but found \(self.found())", at: self.index)
@@ -172,17 +214,19 @@ struct JSONReader {
         return key
     }
 
-    private func checkDepth(_ depth: Int) throws(JSONError) {
-        guard depth <= self.maxDepth else {
-            throw self.error(.tooDeep(limit: self.maxDepth), at: self.index)
-        }
+    /// A value other than an array or an object, checked.
+    enum Scalar {
+        case string(ScannedString)
+        case number(Double)
+        case bool(Bool)
+        case null
     }
 
-    /// Reads a string, number or literal starting with `byte`.
-    private mutating func readScalar(_ byte: UInt8) throws(JSONError) -> JSON {
+    /// Reads a string, number or literal starting with `byte`; see `scanString` for `decoding`.
+    mutating func scanScalar(_ byte: UInt8, decoding: Bool) throws(JSONError) -> Scalar {
         switch byte {
         case UInt8(ascii: "\""):
-            return .string(try self.readString())
+            return .string(try self.scanString(decoding: decoding))
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return .number(try self.readNumber())
         case UInt8(ascii: "t"):
@@ -196,6 +240,16 @@ struct JSONReader {
             return .null
         default:
             throw self.error("expected a value but found \(self.found())", at: self.index)
+        }
+    }
+
+    /// Reads a string, number or literal starting with `byte` as a value.
+    private mutating func readScalar(_ byte: UInt8) throws(JSONError) -> JSON {
+        switch try self.scanScalar(byte, decoding: true) {
+        case .string(let string): return .string(self.text(of: string))
+        case .number(let number): return .number(number)
+        case .bool(let truth): return .bool(truth)
+        case .null: return .null
         }
     }
 

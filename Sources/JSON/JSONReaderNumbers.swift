@@ -87,7 +87,8 @@ extension JSONReader {
     private mutating func readDigits(into mantissa: inout UInt64, counting digits: inout Int) {
         while let byte = self.peek(), isDigit(byte) {
             if digits < maxMantissaDigits {
-                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
+                // Cannot overflow: fewer than 19 digits so far are below 10^18.
+                mantissa = mantissa &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
             }
             digits += 1
             self.index += 1

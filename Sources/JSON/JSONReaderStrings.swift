@@ -1,63 +1,103 @@
 // How JSONReader reads strings: RFC 8259 §7 escapes and strictly checked UTF-8.
 
+/// Where a string's text is, once `scanString` has checked it.
+struct ScannedString {
+    /// The bytes between the quotes, as written.
+    let content: Range<Int>
+    /// Whether it has escapes: then, when it was scanned with `decoding`, its
+    /// UTF-8 is in `scratch` instead.
+    let escaped: Bool
+}
+
 extension JSONReader {
-    /// Reads a string whose opening quote is at the index; leaves the index after
-    /// the closing quote.
-    mutating func readString() throws(JSONError) -> String {
+    /// Returns the text of a string scanned with `decoding`.
+    func text(of string: ScannedString) -> String {
+        // Already checked, so decoding repairs nothing.
+        if string.escaped {
+            return String(decoding: self.scratch, as: UTF8.self)
+        }
+        return String(decoding: self.bytes[string.content], as: UTF8.self)
+    }
+
+    /// Returns whether a string scanned with `decoding` reads `name` (UTF-8), escapes decoded.
+    func string(_ string: ScannedString, equals name: [UInt8]) -> Bool {
+        if string.escaped {
+            return self.scratch == name
+        }
+        guard string.content.count == name.count else { return false }
+        var position = string.content.lowerBound
+        for byte in name {
+            guard self.bytes[position] == byte else { return false }
+            position += 1
+        }
+        return true
+    }
+
+    /// Checks the string whose opening quote is at the index and leaves the index
+    /// after the closing quote. With `decoding`, a string with escapes has its
+    /// UTF-8 built in `scratch`; one without is only checked in place, never copied.
+    mutating func scanString(decoding: Bool) throws(JSONError) -> ScannedString {
         let opening = self.index
         self.index += 1
         let start = self.index
-        // Most strings have no escapes: check them in place and copy them once.
+        var escaped = false
+        // Whether bytes go to `scratch`: from the first escape on, when decoding.
+        var copying = false
         while self.index < self.bytes.endIndex {
             let byte = self.bytes[self.index]
             switch byte {
             case UInt8(ascii: "\""):
-                // Already checked, so decoding repairs nothing.
-                let text = String(decoding: self.bytes[start..<self.index], as: UTF8.self)
+                let content = start..<self.index
                 self.index += 1
-                return text
+                return ScannedString(content: content, escaped: escaped)
             case UInt8(ascii: "\\"):
-                return try self.readEscapedString(from: start, opening: opening)
-            default:
-                self.index += try self.characterLength(byte)
-            }
-        }
-        throw self.error("unterminated string", at: opening)
-    }
-
-    /// Finishes a string that has an escape at the index, building its UTF-8 in `scratch`.
-    private mutating func readEscapedString(from start: Int, opening: Int) throws(JSONError) -> String {
-        self.scratch.removeAll(keepingCapacity: true)
-        self.scratch.append(contentsOf: self.bytes[start..<self.index])
-        while self.index < self.bytes.endIndex {
-            let byte = self.bytes[self.index]
-            switch byte {
-            case UInt8(ascii: "\""):
-                let text = String(decoding: self.scratch, as: UTF8.self)
-                self.index += 1
-                return text
-            case UInt8(ascii: "\\"):
-                try self.readEscape()
+                if !escaped && decoding {
+                    self.scratch.removeAll(keepingCapacity: true)
+                    self.scratch.append(contentsOf: self.bytes[start..<self.index])
+                    copying = true
+                }
+                escaped = true
+                try self.readEscape(decoding: decoding)
+            case 0x20..<0x80:
+                // Most bytes: printable ASCII, checked here without a call, a run at a time.
+                if copying {
+                    self.scratch.append(byte)
+                    self.index += 1
+                } else {
+                    self.index = self.endOfPlainText(from: self.index + 1)
+                }
             default:
                 let length = try self.characterLength(byte)
-                self.scratch.append(contentsOf: self.bytes[self.index..<self.index + length])
+                if copying {
+                    self.scratch.append(contentsOf: self.bytes[self.index..<self.index + length])
+                }
                 self.index += length
             }
         }
         throw self.error("unterminated string", at: opening)
     }
 
-    /// Returns how many bytes the unescaped character starting with `byte` takes.
-    private func characterLength(_ byte: UInt8) throws(JSONError) -> Int {
-        switch byte {
-        case 0x20..<0x80:
-            return 1
-        case 0x00..<0x20:
-            // RFC 8259 §7: U+0000 through U+001F must be escaped.
-            throw self.error("control character 0x\(hex(byte)) must be escaped in a string", at: self.index)
-        default:
-            return try self.utf8SequenceLength()
+    /// Returns the index of the first byte from `index` on that is not printable
+    /// ASCII, or is a quote or a backslash.
+    @inline(__always)
+    private func endOfPlainText(from index: Int) -> Int {
+        var index = index
+        while index < self.bytes.endIndex {
+            let byte = self.bytes[index]
+            guard byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") else { break }
+            index += 1
         }
+        return index
+    }
+
+    /// Returns how many bytes the unescaped character starting with `byte`, which
+    /// is not printable ASCII, takes.
+    private func characterLength(_ byte: UInt8) throws(JSONError) -> Int {
+        guard byte >= 0x80 else {
+            // RFC 8259 §7: U+0000 through U+001F must be escaped (0x7F need not be).
+            throw self.error("control character 0x\(hex(byte)) must be escaped in a string", at: self.index)
+        }
+        return try self.utf8SequenceLength()
     }
 
     /// Returns the length of the well-formed UTF-8 sequence at the index, which
@@ -90,28 +130,34 @@ extension JSONReader {
         return length
     }
 
-    /// Reads the escape at the index into `scratch`.
-    private mutating func readEscape() throws(JSONError) {
+    /// Checks the escape at the index and steps over it; with `decoding`, appends its character to `scratch`.
+    private mutating func readEscape(decoding: Bool) throws(JSONError) {
         let escape = self.index
         guard escape + 1 < self.bytes.endIndex else {
             throw self.error("unterminated escape", at: escape)
         }
         let letter = self.bytes[escape + 1]
         self.index += 2
+        let byte: UInt8
         switch letter {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
-            self.scratch.append(letter)
-        case UInt8(ascii: "b"): self.scratch.append(0x08)
-        case UInt8(ascii: "f"): self.scratch.append(0x0C)
-        case UInt8(ascii: "n"): self.scratch.append(0x0A)
-        case UInt8(ascii: "r"): self.scratch.append(0x0D)
-        case UInt8(ascii: "t"): self.scratch.append(0x09)
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): byte = letter
+        case UInt8(ascii: "b"): byte = 0x08
+        case UInt8(ascii: "f"): byte = 0x0C
+        case UInt8(ascii: "n"): byte = 0x0A
+        case UInt8(ascii: "r"): byte = 0x0D
+        case UInt8(ascii: "t"): byte = 0x09
         case UInt8(ascii: "u"):
             let scalar = try self.readUnicodeEscape(escape)
-            UTF8.encode(scalar) { self.scratch.append($0) }
+            if decoding {
+                UTF8.encode(scalar) { self.scratch.append($0) }
+            }
+            return
         default:
             self.index = escape + 1
             throw self.error("invalid escape: \\ followed by \(self.found())", at: escape)
+        }
+        if decoding {
+            self.scratch.append(byte)
         }
     }
 

@@ -92,15 +92,22 @@ final class UsagePoller {
 
     /// `memory.percent` of a Usage API body: a finite, non-negative JSON number.
     static func percent(in body: [UInt8]) -> Result<Double, UsageFailure> {
-        guard let usage = try? JSON.parse(body) else {
+        // The whole body is checked, but no tree is built: this runs at every sample.
+        guard let field = try? JSON.lookup(percentPath, in: body) else {
             return .failure(UsageFailure(.body, "the Usage API's answer is not JSON"))
         }
-        guard let field = usage["memory"]?["percent"] else {
+        switch field {
+        case .missing:
             return .failure(UsageFailure(.body, "the Usage API's answer has no memory.percent"))
+        case .number(let percent) where percent >= 0:
+            // parse reads only finite numbers.
+            return .success(percent)
+        case .number(let percent):
+            return .failure(UsageFailure(.body, "memory.percent is not a non-negative number: \(JSON.number(percent).serialized())"))
+        case .other(let text):
+            return .failure(UsageFailure(.body, "memory.percent is not a non-negative number: \(text)"))
         }
-        guard let percent = field.doubleValue, percent.isFinite, percent >= 0 else {
-            return .failure(UsageFailure(.body, "memory.percent is not a non-negative number: \(field.serialized())"))
-        }
-        return .success(percent)
     }
+
+    private static let percentPath: JSONPath = ["memory", "percent"]
 }

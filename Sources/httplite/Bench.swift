@@ -23,16 +23,15 @@ func runBench(_ arguments: [String]) {
     // `Connection: close` tlsnew still opens a new TLS connection per request.
     let client = HTTPClient(configuration: configuration)
     var sum = 0.0
+    let percentPath: JSONPath = ["memory", "percent"]
     for index in 0..<count {
         // One do per error type: a catch of both would need `any Error`, which Embedded Swift lacks.
         let response: HTTPResponse
         do { response = try client.execute(request) } catch { fail("\(error)", status: 1) }
         guard response.status == 200 else { fail("unexpected response \(response.status)", status: 1) }
-        let document: JSON
-        do { document = try JSON.parse(response.body) } catch { fail("\(error)", status: 1) }
-        guard let percent = document["memory"]?["percent"]?.doubleValue else {
-            fail("unexpected response \(response.status)", status: 1)
-        }
+        let field: JSONLookup
+        do { field = try JSON.lookup(percentPath, in: response.body) } catch { fail("\(error)", status: 1) }
+        guard case .number(let percent) = field else { fail("unexpected response \(response.status)", status: 1) }
         sum += percent
         if index == 0 { firstResponse = monotonicSeconds() - start }
     }

@@ -71,6 +71,9 @@ final class JSONReaderTests: XCTestCase {
         XCTAssertEqual(try JSON.parse(#""\u00e9\u20AC""#).stringValue, "é€")
         XCTAssertEqual(try JSON.parse(#""\uD834\uDD1E""#).stringValue, "𝄞", "a surrogate pair is one character")
         XCTAssertEqual(try JSON.parse("\"héllo 𝄞\"").stringValue, "héllo 𝄞")
+        // Member names decode their escapes too, each its own, whatever came before.
+        let names = try JSON.parse(#"{"mem\u006fry":{"p\u0065rcent":1,"a\tb":2,"plain":3,"\"":4}}"#)
+        XCTAssertEqual(names["memory"]?.objectValue?.map(\.key), ["percent", "a\tb", "plain", "\""])
         rejects(#""\uD834""#, .loneSurrogate)  // a lone high surrogate
         rejects(#""\uD834\u0041""#, .loneSurrogate)  // a high surrogate and no low one
         rejects(#""\uDD1E""#, .loneSurrogate)  // a lone low surrogate
