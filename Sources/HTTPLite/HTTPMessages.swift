@@ -127,9 +127,16 @@ func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
 /// `bytes` equal to the lower-case ASCII `name`, ignoring case.
 @inline(__always)
 func bytesEqualIgnoringCase(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
-    guard bytes.count == name.utf8CodeUnitCount else { return false }
+    bytesEqualIgnoringCase(bytes, bytes.startIndex..<bytes.endIndex, name)
+}
+
+/// `bytes[range]` equal to the lower-case ASCII `name`, ignoring case, read in place
+/// (a slice of a slice costs a call and a retain at -Osize).
+@inline(__always)
+func bytesEqualIgnoringCase(_ bytes: ArraySlice<UInt8>, _ range: Range<Int>, _ name: StaticString) -> Bool {
+    guard range.count == name.utf8CodeUnitCount else { return false }
     return name.withUTF8Buffer { name in
-        var index = bytes.startIndex
+        var index = range.lowerBound
         for byte in name {
             if asciiLowercase(bytes[index]) != byte { return false }
             index += 1

@@ -319,23 +319,23 @@ public struct RequestParser: Sendable {
         case .success(let line):
             field = line.field
         }
-        let name = input[field.name]
+        let name = field.name
         let value = field.value
-        if bytesEqualIgnoringCase(name, "host") {
+        if bytesEqualIgnoringCase(input, name, "host") {
             hostFields += 1
             for index in value where !isHostByte(input[index]) {
                 return RequestError(.badHost, "a Host value that is no host[:port]")
             }
-        } else if bytesEqualIgnoringCase(name, "content-length") {
+        } else if bytesEqualIgnoringCase(input, name, "content-length") {
             contentLengthFields += 1
             contentLength = decimalValue(input, value)
-        } else if bytesEqualIgnoringCase(name, "transfer-encoding") {
+        } else if bytesEqualIgnoringCase(input, name, "transfer-encoding") {
             transferEncoding = true
-        } else if bytesEqualIgnoringCase(name, "connection") {
+        } else if bytesEqualIgnoringCase(input, name, "connection") {
             var options = ListElements(value)
             while let option = options.next(in: input) {
-                if bytesEqualIgnoringCase(input[option], "close") { closeToken = true }
-                if bytesEqualIgnoringCase(input[option], "keep-alive") { keepAliveToken = true }
+                if bytesEqualIgnoringCase(input, option, "close") { closeToken = true }
+                if bytesEqualIgnoringCase(input, option, "keep-alive") { keepAliveToken = true }
             }
         }
         // Kept as offsets from the first field line: the input's indices may differ from call to call.

@@ -435,21 +435,21 @@ private struct FramingFields {
     /// Notes the field with `name` and `value`, ranges of `bytes`; names are told apart by length first.
     mutating func note(_ bytes: ArraySlice<UInt8>, name: Range<Int>, value: Range<Int>) {
         switch name.count {
-        case 14 where bytesEqualIgnoringCase(bytes[name], "content-length"):
+        case 14 where bytesEqualIgnoringCase(bytes, name, "content-length"):
             contentLengthFields += 1
             contentLength = decimalValue(bytes, value)
-        case 17 where bytesEqualIgnoringCase(bytes[name], "transfer-encoding"):
+        case 17 where bytesEqualIgnoringCase(bytes, name, "transfer-encoding"):
             transferEncodingFields += 1
             var codings = ListElements(value)
             while let coding = codings.next(in: bytes) {
                 transferCodings += 1
-                if bytesEqualIgnoringCase(bytes[coding], "chunked") { chunkedCodings += 1 }
+                if bytesEqualIgnoringCase(bytes, coding, "chunked") { chunkedCodings += 1 }
             }
-        case 10 where bytesEqualIgnoringCase(bytes[name], "connection"):
+        case 10 where bytesEqualIgnoringCase(bytes, name, "connection"):
             var options = ListElements(value)
             while let option = options.next(in: bytes) {
-                if bytesEqualIgnoringCase(bytes[option], "close") { closeToken = true }
-                if bytesEqualIgnoringCase(bytes[option], "keep-alive") { keepAliveToken = true }
+                if bytesEqualIgnoringCase(bytes, option, "close") { closeToken = true }
+                if bytesEqualIgnoringCase(bytes, option, "keep-alive") { keepAliveToken = true }
             }
         default:
             break
