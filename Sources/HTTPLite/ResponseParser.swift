@@ -503,24 +503,29 @@ enum FieldLineFault: Error {
 /// (RFC 9112 5), in one pass. The line's CRLF must be in `block`, with no LF before
 /// it and a CR before every LF (as `findBlockEnd` checks).
 func readFieldLine(_ block: ArraySlice<UInt8>, at start: Int) -> Result<FieldLine, FieldLineFault> {
-    var index = start
+    // Read through a Span, whose bounds check is one comparison (an ArraySlice's is two);
+    // its offsets start at 0, the block's indices at `base`.
+    let bytes = block.span
+    let base = block.startIndex
+    var index = start - base
     // The line ends in CR, which is no token byte, so the scans stop within it.
-    while isTokenByte(block[index]) { index += 1 }
+    while isTokenByte(bytes[index]) { index += 1 }
     let colon = index
-    guard colon > start, block[colon] == UInt8(ascii: ":") else {
+    guard colon > start - base, bytes[colon] == UInt8(ascii: ":") else {
         return .failure(fieldLineFault(block, at: start))
     }
     index += 1
-    while block[index] == 32 || block[index] == 9 { index += 1 }
+    while bytes[index] == 32 || bytes[index] == 9 { index += 1 }
     let valueStart = index
-    while isFieldValueByte(block[index]) { index += 1 }
+    while isFieldValueByte(bytes[index]) { index += 1 }
     // The first byte that is no field-value byte must be the line's CR.
-    guard block[index] == 13, block[index + 1] == 10 else {
-        return .failure(.badValue(name: start..<colon))
+    guard bytes[index] == 13, bytes[index + 1] == 10 else {
+        return .failure(.badValue(name: start..<(base + colon)))
     }
     var valueEnd = index
-    while valueEnd > valueStart, block[valueEnd - 1] == 32 || block[valueEnd - 1] == 9 { valueEnd -= 1 }
-    return .success(FieldLine(field: HTTPHeaders.Field(name: start..<colon, value: valueStart..<valueEnd), next: index + 2))
+    while valueEnd > valueStart, bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9 { valueEnd -= 1 }
+    return .success(FieldLine(field: HTTPHeaders.Field(name: start..<(base + colon), value: (base + valueStart)..<(base + valueEnd)),
+                              next: base + index + 2))
 }
 
 /// Why the line at `start` has no good name and colon, told in the order of the grammar.
