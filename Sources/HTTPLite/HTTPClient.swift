@@ -176,7 +176,8 @@ public final class HTTPClient {
         // The names and values are bytes already: checked and copied without making a String.
         let headers = request.headers
         let fieldBytes = headers.bytes[...]
-        for field in headers.ranges {
+        var position = 0
+        while let field = headers.field(after: &position) {
             let name = fieldBytes[field.name]
             if bytesEqualIgnoringCase(name, "host") || bytesEqualIgnoringCase(name, "content-length")
                 || bytesEqualIgnoringCase(name, "transfer-encoding") {

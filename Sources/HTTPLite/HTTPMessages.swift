@@ -1,7 +1,7 @@
 /// Header fields in the order received; names compare case-insensitively.
 ///
-/// Names and values are bytes in one buffer (a response's field lines as received,
-/// copied once), found through ranges; a `String` is made only when one is asked for.
+/// Names and values are bytes in one buffer: a response's field lines as received,
+/// copied once, or the fields added. A `String` is made only when one is asked for.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// Where one field's name and value are in `bytes`.
     struct Field: Sendable, Equatable {
@@ -9,38 +9,68 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         let value: Range<Int>
     }
 
-    /// The bytes every field's name and value range points into.
+    /// The bytes every field's name and value are in.
     private(set) var bytes: [UInt8]
-    /// Every field, in order.
-    private(set) var ranges: [Field]
+    /// Where each added field is in `bytes`. Nil when `bytes` are field lines as a parser
+    /// received and checked them (`token ":" OWS field-value OWS CRLF` each), which are
+    /// read again when a field is asked for: most responses' fields never are.
+    private var ranges: [Field]?
 
     public init(_ fields: [(name: String, value: String)] = []) {
         bytes = []
-        ranges = []
         if fields.isEmpty { return }
-        ranges.reserveCapacity(fields.count)
+        ranges = []
+        ranges?.reserveCapacity(fields.count)
         for field in fields { add(field.name, field.value) }
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
         bytes = []
         ranges = []
-        ranges.reserveCapacity(elements.count)
+        ranges?.reserveCapacity(elements.count)
         for (name, value) in elements { add(name, value) }
     }
 
-    /// Fields already in `bytes`, as a parser found them.
-    init(bytes: [UInt8], ranges: [Field]) {
-        self.bytes = bytes
-        self.ranges = ranges
+    /// Field lines a parser checked with `readFieldLine`, each with its CRLF.
+    init(fieldLines: [UInt8]) {
+        bytes = fieldLines
     }
 
     public mutating func add(_ name: String, _ value: String) {
+        if ranges == nil {
+            var fields: [Field] = []
+            var position = 0
+            while let field = self.field(after: &position) { fields.append(field) }
+            ranges = fields
+        }
         let nameStart = bytes.count
         bytes.append(contentsOf: name.utf8)
         let valueStart = bytes.count
         bytes.append(contentsOf: value.utf8)
-        ranges.append(Field(name: nameStart..<valueStart, value: valueStart..<bytes.count))
+        ranges?.append(Field(name: nameStart..<valueStart, value: valueStart..<bytes.count))
+    }
+
+    /// The field at `position` (0 for the first), moving `position` on to the next; nil after the last.
+    func field(after position: inout Int) -> Field? {
+        if let ranges {
+            guard position < ranges.count else { return nil }
+            position += 1
+            return ranges[position - 1]
+        }
+        guard position < bytes.count else { return nil }
+        // A checked line: the name holds no colon and the value no CR.
+        let nameStart = position
+        var index = position
+        while bytes[index] != UInt8(ascii: ":") { index += 1 }
+        let nameEnd = index
+        index += 1
+        while bytes[index] == 32 || bytes[index] == 9 { index += 1 }
+        let valueStart = index
+        while bytes[index] != 13 { index += 1 }
+        var valueEnd = index
+        while valueEnd > valueStart, bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9 { valueEnd -= 1 }
+        position = index + 2
+        return Field(name: nameStart..<nameEnd, value: valueStart..<valueEnd)
     }
 
     /// Whether `other` holds the same bytes in the same fields (identical storage compares at once).
@@ -49,31 +79,44 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     }
 
     /// How many fields there are.
-    public var count: Int { ranges.count }
+    public var count: Int {
+        var count = 0
+        var position = 0
+        while self.field(after: &position) != nil { count += 1 }
+        return count
+    }
 
     /// Every field as strings, in order.
     public var fields: [(name: String, value: String)] { Array(self) }
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        for field in ranges where nameEquals(field, name) { return string(field.value) }
+        var position = 0
+        while let field = self.field(after: &position) {
+            if nameEquals(field, name) { return string(field.value) }
+        }
         return nil
     }
 
     /// Every value of `name`, in order.
     public func values(for name: String) -> [String] {
         var values: [String] = []
-        for field in ranges where nameEquals(field, name) { values.append(string(field.value)) }
+        var position = 0
+        while let field = self.field(after: &position) {
+            if nameEquals(field, name) { values.append(string(field.value)) }
+        }
         return values
     }
 
     public func contains(_ name: String) -> Bool {
-        ranges.contains { nameEquals($0, name) }
+        self[name] != nil
     }
 
     /// Whether any `name` field lists `token` in its comma-separated value (e.g. `Connection: close`).
     public func contains(token: String, in name: String) -> Bool {
-        for field in ranges where nameEquals(field, name) {
+        var position = 0
+        while let field = self.field(after: &position) {
+            guard nameEquals(field, name) else { continue }
             var elements = ListElements(field.value)
             while let element = elements.next(in: bytes[...]) {
                 if bytesEqualIgnoringCase(bytes, element, token.utf8) { return true }
@@ -89,12 +132,10 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
     /// The fields as strings, made one at a time.
     public struct Iterator: IteratorProtocol {
         fileprivate let headers: HTTPHeaders
-        fileprivate var index = 0
+        fileprivate var position = 0
 
         public mutating func next() -> (name: String, value: String)? {
-            guard index < headers.ranges.count else { return nil }
-            let field = headers.ranges[index]
-            index += 1
+            guard let field = headers.field(after: &position) else { return nil }
             return (headers.string(field.name), headers.string(field.value))
         }
     }

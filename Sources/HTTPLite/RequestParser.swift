@@ -154,9 +154,8 @@ public struct RequestParser: Sendable {
     private var targetEnd = 0
     private var major = 0
     private var minor = 0
-    /// Where the field lines start, and each field's name and value as offsets from there.
+    /// Where the field lines start.
     private var fieldsStart = 0
-    private var fields: [HTTPHeaders.Field] = []
     private var hostFields = 0
     private var contentLengthFields = 0
     private var contentLength: Int?
@@ -338,10 +337,6 @@ public struct RequestParser: Sendable {
                 if bytesEqualIgnoringCase(input, option, "keep-alive") { keepAliveToken = true }
             }
         }
-        // Kept as offsets from the first field line: the input's indices may differ from call to call.
-        let offset = input.startIndex + fieldsStart
-        fields.append(HTTPHeaders.Field(name: (field.name.lowerBound - offset)..<(field.name.upperBound - offset),
-                                        value: (value.lowerBound - offset)..<(value.upperBound - offset)))
         return nil
     }
 
@@ -371,7 +366,7 @@ public struct RequestParser: Sendable {
             method: String(decoding: input[(base + requestLineStart)..<(base + methodEnd)], as: UTF8.self),
             target: String(decoding: input[(base + methodEnd + 1)..<(base + targetEnd)], as: UTF8.self),
             minorVersion: min(minor, 1),
-            headers: HTTPHeaders(bytes: Array(input[(base + fieldsStart)..<(base + end - 2)]), ranges: fields),
+            headers: HTTPHeaders(fieldLines: System.copy(input[(base + fieldsStart)..<(base + end - 2)])),
             keepAlive: minor == 0 ? keepAliveToken && !closeToken : !closeToken)
         return .done(request, consumed: end)
     }

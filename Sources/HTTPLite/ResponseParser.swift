@@ -34,16 +34,15 @@ public struct ResponseLimits: Sendable {
 /// transfer coding understood is a lone `chunked`.
 struct ResponseParser {
     private enum State {
-        /// `lines`: how many complete lines the head has so far.
-        case head(start: Int, lineStart: Int, lines: Int)
+        case head(start: Int, lineStart: Int)
         case fixedBody(start: Int, length: Int)
         case chunkSize(at: Int)
         case chunkData(at: Int, size: Int)
-        case trailers(start: Int, lineStart: Int, lines: Int)
+        case trailers(start: Int, lineStart: Int)
         case untilClose(start: Int)
     }
 
-    private var state = State.head(start: 0, lineStart: 0, lines: 0)
+    private var state = State.head(start: 0, lineStart: 0)
     private var status = 0
     private var headers = HTTPHeaders()
     private var keepAlive = true
@@ -65,19 +64,19 @@ struct ResponseParser {
         let count = input.count
         while true {
             switch state {
-            case .head(let start, let lineStart, let lines):
-                switch findBlockEnd(input, start: start, lineStart: lineStart, lines: lines, name: "header block") {
+            case .head(let start, let lineStart):
+                switch findBlockEnd(input, start: start, lineStart: lineStart, name: "header block") {
                 case .malformed(let error):
                     return .malformed(error)
-                case .needMoreBytes(let nextLineStart, let lines):
+                case .needMoreBytes(let nextLineStart):
                     if atEndOfStream {
                         let detail = count == start ? "before sending a response" : "in the middle of the header block"
                         return .malformed(HTTPError(.closedEarly, "the peer closed the connection \(detail)"))
                     }
-                    state = .head(start: start, lineStart: nextLineStart, lines: lines)
+                    state = .head(start: start, lineStart: nextLineStart)
                     return .needMoreBytes
-                case .found(let end, let lines):
-                    if let error = readHead(input[(base + start)..<(base + end - 2)], lines: lines) {
+                case .found(let end):
+                    if let error = readHead(input[(base + start)..<(base + end - 2)]) {
                         return .malformed(error)
                     }
                     if status == 101 {
@@ -87,7 +86,7 @@ struct ResponseParser {
                         // Interim responses (100 Continue, 103 Early Hints) precede the real one.
                         headers = HTTPHeaders()
                         framing = FramingFields()
-                        state = .head(start: end, lineStart: end, lines: 0)
+                        state = .head(start: end, lineStart: end)
                         continue
                     }
                     switch chooseFraming(bodyStart: end) {
@@ -132,7 +131,7 @@ struct ResponseParser {
                         return .malformed(HTTPError(.tooLarge, "the body exceeds \(limits.maxBodyBytes) bytes"))
                     }
                     let next = lineFeed + 1 - base
-                    state = size == 0 ? .trailers(start: next, lineStart: next, lines: 0) : .chunkData(at: next, size: size)
+                    state = size == 0 ? .trailers(start: next, lineStart: next) : .chunkData(at: next, size: size)
                 }
 
             case .chunkData(let at, let size):
@@ -147,19 +146,18 @@ struct ResponseParser {
                 body.append(contentsOf: input[(base + at)..<end])
                 state = .chunkSize(at: at + size + 2)
 
-            case .trailers(let start, let lineStart, let lines):
-                switch findBlockEnd(input, start: start, lineStart: lineStart, lines: lines, name: "trailer section") {
+            case .trailers(let start, let lineStart):
+                switch findBlockEnd(input, start: start, lineStart: lineStart, name: "trailer section") {
                 case .malformed(let error):
                     return .malformed(error)
-                case .needMoreBytes(let nextLineStart, let lines):
+                case .needMoreBytes(let nextLineStart):
                     if atEndOfStream { return closedInChunkedBody() }
-                    state = .trailers(start: start, lineStart: nextLineStart, lines: lines)
+                    state = .trailers(start: start, lineStart: nextLineStart)
                     return .needMoreBytes
-                case .found(let end, _):
+                case .found(let end):
                     // Trailer fields are checked like headers, then dropped: nothing here needs them.
                     var trailers = FramingFields()
-                    var ranges: [HTTPHeaders.Field]?
-                    if let error = readFields(input[(base + start)..<(base + end - 2)], into: &trailers, ranges: &ranges) {
+                    if let error = readFields(input[(base + start)..<(base + end - 2)], into: &trailers) {
                         return .malformed(error)
                     }
                     return .done(finish(), consumed: end)
@@ -187,23 +185,20 @@ struct ResponseParser {
     // MARK: Header blocks
 
     private enum BlockEnd {
-        /// `lines`: how many lines the block has, the empty one left out.
-        case found(end: Int, lines: Int)
-        case needMoreBytes(lineStart: Int, lines: Int)
+        case found(end: Int)
+        case needMoreBytes(lineStart: Int)
         case malformed(HTTPError)
     }
 
-    /// Looks for the empty line that ends a header (or trailer) block, counting its lines.
+    /// Looks for the empty line that ends a header (or trailer) block.
     /// `end` is the offset just past that line's CRLF.
     ///
     /// The size cap is checked at every LF and at the end of the input, before
     /// anything else about the line, so the answer is the same however the
     /// bytes were split: a prefix that is already too long is too long whole.
-    private func findBlockEnd(_ input: ArraySlice<UInt8>, start: Int, lineStart: Int, lines: Int,
-                              name: String) -> BlockEnd {
+    private func findBlockEnd(_ input: ArraySlice<UInt8>, start: Int, lineStart: Int, name: String) -> BlockEnd {
         let base = input.startIndex
         var lineStart = base + lineStart
-        var lines = lines
         while let index = System.firstIndex(of: 10, in: input, from: lineStart) {
             if index + 1 - (base + start) > limits.maxHeaderBytes {
                 return .malformed(HTTPError(.tooLarge, "the \(name) exceeds \(limits.maxHeaderBytes) bytes"))
@@ -212,21 +207,20 @@ struct ResponseParser {
                 return .malformed(HTTPError(.malformed, "a header line ends in a bare LF"))
             }
             if index - 1 == lineStart {
-                return .found(end: index + 1 - base, lines: lines)
+                return .found(end: index + 1 - base)
             }
-            lines += 1
             lineStart = index + 1
         }
         if input.count - start > limits.maxHeaderBytes {
             return .malformed(HTTPError(.tooLarge, "the \(name) exceeds \(limits.maxHeaderBytes) bytes"))
         }
-        return .needMoreBytes(lineStart: lineStart - base, lines: lines)
+        return .needMoreBytes(lineStart: lineStart - base)
     }
 
     /// Reads the status line and header fields of `block` (every line with its CRLF, the
-    /// empty line left out; `lines` of them); nil when they are well-formed. The field
-    /// lines are copied once, into the headers, which find names and values by range.
-    private mutating func readHead(_ block: ArraySlice<UInt8>, lines: Int) -> HTTPError? {
+    /// empty line left out); nil when they are well-formed. The field lines are copied
+    /// once, into the headers, which read a field again only when it is asked for.
+    private mutating func readHead(_ block: ArraySlice<UInt8>) -> HTTPError? {
         let statusEnd = System.firstIndex(of: 10, in: block, from: block.startIndex) ?? block.endIndex
         let statusLine = block[block.startIndex..<max(block.startIndex, statusEnd - 1)]
         guard let (minor, code) = readStatusLine(statusLine) else {
@@ -235,12 +229,10 @@ struct ResponseParser {
         }
         status = code
         let bytes = statusEnd < block.endIndex ? System.copy(block[(statusEnd + 1)...]) : []
-        var ranges: [HTTPHeaders.Field]? = []
-        ranges?.reserveCapacity(max(0, lines - 1))
         var framing = FramingFields()
-        if let error = readFields(bytes[...], into: &framing, ranges: &ranges) { return error }
+        if let error = readFields(bytes[...], into: &framing) { return error }
         self.framing = framing
-        headers = HTTPHeaders(bytes: bytes, ranges: ranges ?? [])
+        headers = HTTPHeaders(fieldLines: bytes)
         keepAlive = minor == 0 ? framing.keepAliveToken && !framing.closeToken : !framing.closeToken
         return nil
     }
@@ -265,11 +257,9 @@ struct ResponseParser {
         return (Int(line[b + 7] - 48), status)
     }
 
-    /// Checks every field line of `block` (each with its CRLF, as `findBlockEnd` found them),
-    /// notes what they say about framing in `framing`, and appends each field's name and
-    /// value (indices of `block`) to `ranges` unless it is nil. Nil when all are well-formed.
-    private func readFields(_ block: ArraySlice<UInt8>, into framing: inout FramingFields,
-                            ranges: inout [HTTPHeaders.Field]?) -> HTTPError? {
+    /// Checks every field line of `block` (each with its CRLF, as `findBlockEnd` found them)
+    /// and notes what they say about framing in `framing`. Nil when all are well-formed.
+    private func readFields(_ block: ArraySlice<UInt8>, into framing: inout FramingFields) -> HTTPError? {
         var lineStart = block.startIndex
         while lineStart < block.endIndex {
             switch readFieldLine(block, at: lineStart) {
@@ -277,7 +267,6 @@ struct ResponseParser {
                 return fault.error(in: block)
             case .success(let line):
                 framing.note(block, name: line.field.name, value: line.field.value)
-                ranges?.append(line.field)
                 lineStart = line.next
             }
         }

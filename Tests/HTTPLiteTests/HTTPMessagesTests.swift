@@ -58,6 +58,15 @@ final class HTTPMessagesTests: XCTestCase {
         XCTAssertNil(HTTPHeaders()["A"])
     }
 
+    /// A field added to parsed headers comes after the received ones, which stay as they were.
+    func testAFieldAddedToParsedHeadersComesLast() throws {
+        var headers = try XCTUnwrap(parsedHeaders("HTTP/1.1 200 OK\r\nVary:  a \r\nContent-Length: 0\r\n"))
+        headers.add("vary", "b")
+        XCTAssertEqual(headers.values(for: "VARY"), ["a", "b"])
+        XCTAssertEqual(headers.fields.map { "\($0.name)=\($0.value)" }, ["Vary=a", "Content-Length=0", "vary=b"])
+        XCTAssertEqual(headers.count, 3)
+    }
+
     func testEmptyListElementsAndBlanksAreSkipped() throws {
         let headers = try XCTUnwrap(parsedHeaders("HTTP/1.1 200 OK\r\nConnection: ,\t, keep-alive ,,\r\nContent-Length: 0\r\n"))
         XCTAssertTrue(headers.contains(token: "keep-alive", in: "Connection"))
