@@ -36,6 +36,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         bytes = fieldLines
     }
 
+    /// Appends a field; names and values are checked only when a request is written.
     public mutating func add(_ name: String, _ value: String) {
         if ranges == nil {
             var fields: [Field] = []
@@ -108,6 +109,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return values
     }
 
+    /// Whether a field is named `name`.
     public func contains(_ name: String) -> Bool {
         self[name] != nil
     }
@@ -125,6 +127,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         return false
     }
 
+    /// An iterator over the fields as strings, in order.
     public func makeIterator() -> Iterator {
         Iterator(headers: self)
     }
@@ -134,6 +137,7 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         fileprivate let headers: HTTPHeaders
         fileprivate var position = 0
 
+        /// The next field's name and value, or nil after the last.
         public mutating func next() -> (name: String, value: String)? {
             guard let field = headers.field(after: &position) else { return nil }
             return (headers.string(field.name), headers.string(field.value))
