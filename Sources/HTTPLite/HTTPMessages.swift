@@ -164,11 +164,6 @@ func bytesEqualIgnoringCase(_ bytes: [UInt8], _ range: Range<Int>, _ text: Strin
     return true
 }
 
-/// ASCII case-insensitive equality, without building lower-cased copies.
-func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
-    lhs.utf8.count == rhs.utf8.count && zip(lhs.utf8, rhs.utf8).allSatisfy { asciiLowercase($0) == asciiLowercase($1) }
-}
-
 /// `bytes` equal to the lower-case ASCII `name`, ignoring case.
 @inline(__always)
 func bytesEqualIgnoringCase(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
