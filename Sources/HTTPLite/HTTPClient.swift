@@ -1,8 +1,8 @@
 /// An HTTP/1.1 client for `http://` and `https://` URLs: blocking with `execute(_:)`,
 /// or stepped from the caller's own `poll` loop with `start(_:)` (see `HTTPExchange`).
 ///
-/// It keeps one idle keep-alive connection per scheme, host and port, and runs one
-/// exchange at a time. Not thread-safe: use one client per thread. Creating a client ignores SIGPIPE
+/// It keeps one idle keep-alive connection, to the scheme, host and port of the last
+/// request (a request elsewhere closes it), and runs one exchange at a time. Not thread-safe: use one client per thread. Creating a client ignores SIGPIPE
 /// for the process, since OpenSSL writes to sockets with plain write(2).
 public final class HTTPClient {
     public struct Configuration: Sendable {
@@ -35,19 +35,27 @@ public final class HTTPClient {
         }
     }
 
-    struct ConnectionKey: Hashable {
+    /// Where a connection goes; compared field by field, never hashed.
+    struct ConnectionKey: Equatable {
         let scheme: HTTPURL.Scheme
         let host: String
         let port: Int
+
+        static func == (lhs: ConnectionKey, rhs: ConnectionKey) -> Bool {
+            lhs.port == rhs.port && lhs.scheme == rhs.scheme && lhs.host == rhs.host
+        }
     }
 
     public let configuration: Configuration
     /// How many connections this client has opened, for tests and statistics.
     public internal(set) var connectionsOpened = 0
-    private var idle: [ConnectionKey: Connection] = [:]
+    /// The one kept-alive connection, and where it goes: a client talks to one server.
+    private var idle: (key: ConnectionKey, connection: Connection)?
     private var tlsContext: TLSContext?
     /// The serialized request, lent to the exchange while it runs.
     private var requestBytes: [UInt8] = []
+    /// What `requestBytes` were made from; nil while they are lent out or after a failure.
+    private var serialized: RequestParts?
     private var hasExchange = false
 
     public init(configuration: Configuration = Configuration()) {
@@ -99,19 +107,24 @@ public final class HTTPClient {
     }
 
     public func closeIdleConnections() {
-        for connection in idle.values { connection.close() }
-        idle.removeAll()
+        idle?.connection.close()
+        idle = nil
     }
 
-    /// The kept-alive connection for `key`, taken out of the pool.
+    /// The kept-alive connection if it goes to `key`, taken out of its slot; one that goes
+    /// elsewhere is closed, since the client now talks to `key`.
     func takeIdleConnection(for key: ConnectionKey) -> Connection? {
-        idle.removeValue(forKey: key)
+        guard let (kept, connection) = idle else { return nil }
+        idle = nil
+        if kept == key { return connection }
+        connection.close()
+        return nil
     }
 
-    /// Puts `connection` into the pool for `key`, closing one that was there.
+    /// Keeps `connection` for `key`, closing one that was kept.
     func keepIdle(_ connection: Connection, for key: ConnectionKey) {
-        idle.removeValue(forKey: key)?.close()
-        idle[key] = connection
+        idle?.connection.close()
+        idle = (key, connection)
     }
 
     /// The TLS context every https connection of this client shares, made on first use.
@@ -131,6 +144,14 @@ public final class HTTPClient {
     /// The request's bytes, written into the reused `requestBytes` buffer, which the caller
     /// takes (a local array, so that appending to it needs no exclusivity check).
     private func serialize(_ request: HTTPRequest) throws(HTTPError) -> [UInt8] {
+        // A client sends the same request again and again: the bytes made for the last one
+        // still hold, found with a few comparisons (identical strings and arrays compare by storage).
+        if let serialized, !requestBytes.isEmpty, serialized.matches(request) {
+            let bytes = requestBytes
+            requestBytes = []
+            return bytes
+        }
+        serialized = nil
         guard !request.method.isEmpty, allBytes(of: request.method, are: isWritableNameByte) else {
             throw HTTPError(.invalidRequest, "invalid method \"\(request.method)\"")
         }
@@ -146,41 +167,77 @@ public final class HTTPClient {
         requestBytes = []
         bytes.removeAll(keepingCapacity: true)
         bytes.appendUTF8(request.method)
-        bytes.appendUTF8(" ")
+        bytes.append(32)
         bytes.appendUTF8(request.url.target)
         bytes.appendUTF8(" HTTP/1.1\r\nHost: ")
         bytes.appendUTF8(request.url.hostHeader)
-        bytes.appendUTF8("\r\n")
-        for (name, value) in request.headers {
-            if equalsIgnoringCase(name, "Host") || equalsIgnoringCase(name, "Content-Length")
-                || equalsIgnoringCase(name, "Transfer-Encoding") {
-                throw HTTPError(.invalidRequest, "the client writes \(name) itself")
+        bytes.append(13)
+        bytes.append(10)
+        // The names and values are bytes already: checked and copied without making a String.
+        let headers = request.headers
+        let fieldBytes = headers.bytes[...]
+        var position = 0
+        while let field = headers.field(after: &position) {
+            let name = fieldBytes[field.name]
+            if bytesEqualIgnoringCase(name, "host") || bytesEqualIgnoringCase(name, "content-length")
+                || bytesEqualIgnoringCase(name, "transfer-encoding") {
+                throw HTTPError(.invalidRequest, "the client writes \(String(decoding: name, as: UTF8.self)) itself")
             }
-            guard !name.isEmpty, allBytes(of: name, are: isWritableNameByte),
-                  allBytes(of: value, are: isFieldValueByte)
+            guard !name.isEmpty, name.allSatisfy(isWritableNameByte),
+                  fieldBytes[field.value].allSatisfy(isFieldValueByte)
             else {
-                throw HTTPError(.invalidRequest, "header \(name) has a character that cannot be sent")
+                throw HTTPError(.invalidRequest, "header \(String(decoding: name, as: UTF8.self)) has a character that cannot be sent")
             }
-            bytes.appendUTF8(name)
-            bytes.appendUTF8(": ")
-            bytes.appendUTF8(value)
-            bytes.appendUTF8("\r\n")
+            bytes.append(contentsOf: name)
+            bytes.append(58)
+            bytes.append(32)
+            bytes.append(contentsOf: fieldBytes[field.value])
+            bytes.append(13)
+            bytes.append(10)
         }
-        let hasBodySemantics = ["POST", "PUT", "PATCH"].contains(request.method)
-        if request.body != nil || hasBodySemantics {
+        let method = request.method
+        if request.body != nil || method == "POST" || method == "PUT" || method == "PATCH" {
             bytes.appendUTF8("Content-Length: \(request.body?.count ?? 0)\r\n")
         }
-        bytes.appendUTF8("\r\n")
+        bytes.append(13)
+        bytes.append(10)
         if let body = request.body {
             bytes.append(contentsOf: body)
         }
+        serialized = RequestParts(request)
         return bytes
     }
 }
 
+/// The parts of a request that its bytes are made from.
+private struct RequestParts {
+    let method: String
+    let target: String
+    let hostHeader: String
+    let headers: HTTPHeaders
+    let body: [UInt8]?
+
+    init(_ request: HTTPRequest) {
+        method = request.method
+        target = request.url.target
+        hostHeader = request.url.hostHeader
+        headers = request.headers
+        body = request.body
+    }
+
+    /// Whether `request` would be written as the same bytes.
+    func matches(_ request: HTTPRequest) -> Bool {
+        method == request.method && target == request.url.target && hostHeader == request.url.hostHeader
+            && headers.hasSameFields(as: request.headers) && body == request.body
+    }
+}
+
 extension [UInt8] {
+    /// Appends the UTF-8 bytes of `text` in one copy from its contiguous storage: appending
+    /// a `String.UTF8View` goes through the view's iterator.
     fileprivate mutating func appendUTF8(_ text: String) {
-        append(contentsOf: text.utf8)
+        var text = text
+        text.withUTF8 { append(contentsOf: $0) }
     }
 }
 

@@ -1,73 +1,213 @@
 /// Header fields in the order received; names compare case-insensitively.
+///
+/// Names and values are bytes in one buffer: a response's field lines as received,
+/// copied once, or the fields added. A `String` is made only when one is asked for.
 public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var fields: [(name: String, value: String)]
+    /// Where one field's name and value are in `bytes`.
+    struct Field: Sendable, Equatable {
+        let name: Range<Int>
+        let value: Range<Int>
+    }
+
+    /// The bytes every field's name and value are in.
+    private(set) var bytes: [UInt8]
+    /// Where each added field is in `bytes`. Nil when `bytes` are field lines as a parser
+    /// received and checked them (`token ":" OWS field-value OWS CRLF` each), which are
+    /// read again when a field is asked for: most responses' fields never are.
+    private var ranges: [Field]?
 
     public init(_ fields: [(name: String, value: String)] = []) {
-        self.fields = fields
+        bytes = []
+        if fields.isEmpty { return }
+        ranges = []
+        ranges?.reserveCapacity(fields.count)
+        for field in fields { add(field.name, field.value) }
     }
 
     public init(dictionaryLiteral elements: (String, String)...) {
-        fields = elements.map { (name: $0.0, value: $0.1) }
+        bytes = []
+        ranges = []
+        ranges?.reserveCapacity(elements.count)
+        for (name, value) in elements { add(name, value) }
     }
 
-    public mutating func add(_ name: String, _ value: String) {
-        fields.append((name: name, value: value))
+    /// Field lines a parser checked with `readFieldLine`, each with its CRLF.
+    init(fieldLines: [UInt8]) {
+        bytes = fieldLines
     }
+
+    /// Appends a field; names and values are checked only when a request is written.
+    public mutating func add(_ name: String, _ value: String) {
+        if ranges == nil {
+            var fields: [Field] = []
+            var position = 0
+            while let field = self.field(after: &position) { fields.append(field) }
+            ranges = fields
+        }
+        let nameStart = bytes.count
+        bytes.append(contentsOf: name.utf8)
+        let valueStart = bytes.count
+        bytes.append(contentsOf: value.utf8)
+        ranges?.append(Field(name: nameStart..<valueStart, value: valueStart..<bytes.count))
+    }
+
+    /// The field at `position` (0 for the first), moving `position` on to the next; nil after the last.
+    func field(after position: inout Int) -> Field? {
+        if let ranges {
+            guard position < ranges.count else { return nil }
+            position += 1
+            return ranges[position - 1]
+        }
+        guard position < bytes.count else { return nil }
+        // A checked line: the name holds no colon and the value no CR.
+        let nameStart = position
+        var index = position
+        while bytes[index] != UInt8(ascii: ":") { index += 1 }
+        let nameEnd = index
+        index += 1
+        while bytes[index] == 32 || bytes[index] == 9 { index += 1 }
+        let valueStart = index
+        while bytes[index] != 13 { index += 1 }
+        var valueEnd = index
+        while valueEnd > valueStart, bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9 { valueEnd -= 1 }
+        position = index + 2
+        return Field(name: nameStart..<nameEnd, value: valueStart..<valueEnd)
+    }
+
+    /// Whether `other` holds the same bytes in the same fields (identical storage compares at once).
+    func hasSameFields(as other: HTTPHeaders) -> Bool {
+        bytes == other.bytes && ranges == other.ranges
+    }
+
+    /// How many fields there are.
+    public var count: Int {
+        var count = 0
+        var position = 0
+        while self.field(after: &position) != nil { count += 1 }
+        return count
+    }
+
+    /// Every field as strings, in order.
+    public var fields: [(name: String, value: String)] { Array(self) }
 
     /// The first value of `name`, or nil.
     public subscript(name: String) -> String? {
-        fields.first { equalsIgnoringCase($0.name, name) }?.value
+        var position = 0
+        while let field = self.field(after: &position) {
+            if nameEquals(field, name) { return string(field.value) }
+        }
+        return nil
     }
 
     /// Every value of `name`, in order.
     public func values(for name: String) -> [String] {
-        fields.filter { equalsIgnoringCase($0.name, name) }.map { $0.value }
+        var values: [String] = []
+        var position = 0
+        while let field = self.field(after: &position) {
+            if nameEquals(field, name) { values.append(string(field.value)) }
+        }
+        return values
     }
 
-    public func contains(_ name: String) -> Bool { self[name] != nil }
+    /// Whether a field is named `name`.
+    public func contains(_ name: String) -> Bool {
+        self[name] != nil
+    }
 
     /// Whether any `name` field lists `token` in its comma-separated value (e.g. `Connection: close`).
     public func contains(token: String, in name: String) -> Bool {
-        fields.contains { field in
-            guard equalsIgnoringCase(field.name, name) else { return false }
-            var found = false
-            forEachToken(field.value.utf8) { found = found || equalsIgnoringCase($0, token.utf8) }
-            return found
+        var position = 0
+        while let field = self.field(after: &position) {
+            guard nameEquals(field, name) else { continue }
+            var elements = ListElements(field.value)
+            while let element = elements.next(in: bytes[...]) {
+                if bytesEqualIgnoringCase(bytes, element, token.utf8) { return true }
+            }
+        }
+        return false
+    }
+
+    /// An iterator over the fields as strings, in order.
+    public func makeIterator() -> Iterator {
+        Iterator(headers: self)
+    }
+
+    /// The fields as strings, made one at a time.
+    public struct Iterator: IteratorProtocol {
+        fileprivate let headers: HTTPHeaders
+        fileprivate var position = 0
+
+        /// The next field's name and value, or nil after the last.
+        public mutating func next() -> (name: String, value: String)? {
+            guard let field = headers.field(after: &position) else { return nil }
+            return (headers.string(field.name), headers.string(field.value))
         }
     }
 
-    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> {
-        fields.makeIterator()
+    private func string(_ range: Range<Int>) -> String {
+        String(decoding: bytes[range], as: UTF8.self)
+    }
+
+    private func nameEquals(_ field: Field, _ name: String) -> Bool {
+        bytesEqualIgnoringCase(bytes, field.name, name.utf8)
     }
 }
 
-/// ASCII case-insensitive equality, without building lower-cased copies.
-func equalsIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
-    equalsIgnoringCase(lhs.utf8, rhs.utf8)
-}
-
-func equalsIgnoringCase<L: Collection<UInt8>, R: Collection<UInt8>>(_ lhs: L, _ rhs: R) -> Bool {
-    lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { asciiLowercase($0) == asciiLowercase($1) }
+/// Whether `bytes[range]` is `text`, ignoring ASCII case, without building lower-cased copies.
+func bytesEqualIgnoringCase(_ bytes: [UInt8], _ range: Range<Int>, _ text: String.UTF8View) -> Bool {
+    guard range.count == text.count else { return false }
+    var index = range.lowerBound
+    for byte in text {
+        if asciiLowercase(bytes[index]) != asciiLowercase(byte) { return false }
+        index += 1
+    }
+    return true
 }
 
 /// `bytes` equal to the lower-case ASCII `name`, ignoring case.
 @inline(__always)
 func bytesEqualIgnoringCase(_ bytes: ArraySlice<UInt8>, _ name: StaticString) -> Bool {
-    guard bytes.count == name.utf8CodeUnitCount else { return false }
-    return name.withUTF8Buffer { zip(bytes, $0).allSatisfy { asciiLowercase($0) == $1 } }
+    bytesEqualIgnoringCase(bytes, bytes.startIndex..<bytes.endIndex, name)
 }
 
-/// Calls `body` with each element of a comma-separated list (RFC 9110 5.6.1),
-/// trimmed of spaces and tabs, skipping empty ones.
-func forEachToken<C: BidirectionalCollection<UInt8>>(_ value: C, _ body: (C.SubSequence) -> Void) {
-    var rest = value[...]
-    while !rest.isEmpty {
-        let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
-        var token = rest[rest.startIndex..<comma]
-        while let first = token.first, first == 32 || first == 9 { token = token.dropFirst() }
-        while let last = token.last, last == 32 || last == 9 { token = token.dropLast() }
-        if !token.isEmpty { body(token) }
-        rest = comma == rest.endIndex ? rest[comma...] : rest[rest.index(after: comma)...]
+/// `bytes[range]` equal to the lower-case ASCII `name`, ignoring case, read in place
+/// (a slice of a slice costs a call and a retain at -Osize).
+@inline(__always)
+func bytesEqualIgnoringCase(_ bytes: ArraySlice<UInt8>, _ range: Range<Int>, _ name: StaticString) -> Bool {
+    guard range.count == name.utf8CodeUnitCount else { return false }
+    return name.withUTF8Buffer { name in
+        var index = range.lowerBound
+        for byte in name {
+            if asciiLowercase(bytes[index]) != byte { return false }
+            index += 1
+        }
+        return true
+    }
+}
+
+/// The elements of a comma-separated list (RFC 9110 5.6.1) in a range of bytes,
+/// trimmed of spaces and tabs, empty ones skipped, as ranges of the same bytes.
+struct ListElements {
+    private var position: Int
+    private let end: Int
+
+    init(_ range: Range<Int>) {
+        position = range.lowerBound
+        end = range.upperBound
+    }
+
+    /// The next element of `bytes` (the bytes the range was in), or nil after the last.
+    mutating func next(in bytes: ArraySlice<UInt8>) -> Range<Int>? {
+        while position < end {
+            var start = position
+            while position < end, bytes[position] != UInt8(ascii: ",") { position += 1 }
+            var stop = position
+            if position < end { position += 1 }
+            while start < stop, bytes[start] == 32 || bytes[start] == 9 { start += 1 }
+            while stop > start, bytes[stop - 1] == 32 || bytes[stop - 1] == 9 { stop -= 1 }
+            if stop > start { return start..<stop }
+        }
+        return nil
     }
 }
 
@@ -83,12 +223,12 @@ func hexValue(_ byte: UInt8) -> Int? {
     }
 }
 
-/// `tchar` of RFC 9110 5.6.2.
+/// `tchar` of RFC 9110 5.6.2: `!#$%&'*+-.^_`|~`, digits and letters, looked up in
+/// a 128-bit table (bytes 0-63 in one word, 64-127 in the other).
+@inline(__always)
 func isTokenByte(_ byte: UInt8) -> Bool {
-    switch byte {
-    case 48...57, 65...90, 97...122: return true
-    default: return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-    }
+    let word: UInt64 = byte < 64 ? 0x03ff_6cfa_0000_0000 : 0x57ff_ffff_c7ff_fffe
+    return byte < 128 && (word >> UInt64(byte & 63)) & 1 == 1
 }
 
 @inline(__always)

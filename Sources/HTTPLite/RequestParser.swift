@@ -154,7 +154,8 @@ public struct RequestParser: Sendable {
     private var targetEnd = 0
     private var major = 0
     private var minor = 0
-    private var fields: [(name: String, value: String)] = []
+    /// Where the field lines start.
+    private var fieldsStart = 0
     private var hostFields = 0
     private var contentLengthFields = 0
     private var contentLength: Int?
@@ -257,6 +258,7 @@ public struct RequestParser: Sendable {
         case .lineEnd(let afterCR):
             if afterCR {
                 guard byte == 10 else { return RequestError(.badRequestLine, "a CR not followed by LF in the request line") }
+                fieldsStart = position + 1
                 line = .fields(lineStart: position + 1, scanned: position + 1)
             } else if byte == 13 {
                 line = .lineEnd(afterCR: true)
@@ -295,46 +297,46 @@ public struct RequestParser: Sendable {
             if lineFeed - 1 == lineStart {
                 return finish(input, end: lineFeed + 1 - base)
             }
-            if let error = readField(input[lineStart..<(lineFeed - 1)]) { return .malformed(error) }
+            if let error = readField(input, at: lineStart) { return .malformed(error) }
             lineStart = lineFeed + 1
             scanFrom = lineStart
         }
     }
 
-    /// One field line without its CRLF (RFC 9112 5).
-    private mutating func readField(_ line: ArraySlice<UInt8>) -> RequestError? {
-        if let first = line.first, first == 32 || first == 9 {
+    /// The field line at `start` of `input`, whose CRLF has arrived (RFC 9112 5).
+    private mutating func readField(_ input: ArraySlice<UInt8>, at start: Int) -> RequestError? {
+        let field: HTTPHeaders.Field
+        switch readFieldLine(input, at: start) {
+        case .failure(.obsoleteLineFolding):
             return RequestError(.obsoleteLineFolding, "a field line starts with whitespace")
-        }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+        case .failure(.noColon):
             return RequestError(.badHeaderField, "a field line without a colon")
+        case .failure(.badName(let name)):
+            return RequestError(.badHeaderField, "invalid field name \"\(String(decoding: input[name].prefix(40), as: UTF8.self).escapingControlCharacters())\"")
+        case .failure(.badValue(let name)):
+            return RequestError(.badHeaderField, "a control byte in the value of \(String(decoding: input[name], as: UTF8.self))")
+        case .success(let line):
+            field = line.field
         }
-        let name = line[line.startIndex..<colon]
-        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-            return RequestError(.badHeaderField, "invalid field name \"\(String(decoding: name.prefix(40), as: UTF8.self).escapingControlCharacters())\"")
-        }
-        var value = line[(colon + 1)...]
-        while let first = value.first, first == 32 || first == 9 { value = value.dropFirst() }
-        while let last = value.last, last == 32 || last == 9 { value = value.dropLast() }
-        guard value.allSatisfy(isFieldValueByte) else {
-            return RequestError(.badHeaderField, "a control byte in the value of \(String(decoding: name, as: UTF8.self))")
-        }
-        if bytesEqualIgnoringCase(name, "host") {
+        let name = field.name
+        let value = field.value
+        if bytesEqualIgnoringCase(input, name, "host") {
             hostFields += 1
-            guard value.allSatisfy(isHostByte) else { return RequestError(.badHost, "a Host value that is no host[:port]") }
-        } else if bytesEqualIgnoringCase(name, "content-length") {
+            for index in value where !isHostByte(input[index]) {
+                return RequestError(.badHost, "a Host value that is no host[:port]")
+            }
+        } else if bytesEqualIgnoringCase(input, name, "content-length") {
             contentLengthFields += 1
-            contentLength = value.count >= 1 && value.count <= 18 && value.allSatisfy(isDigit)
-                ? value.reduce(0) { $0 * 10 + Int($1 - 48) } : nil
-        } else if bytesEqualIgnoringCase(name, "transfer-encoding") {
+            contentLength = decimalValue(input, value)
+        } else if bytesEqualIgnoringCase(input, name, "transfer-encoding") {
             transferEncoding = true
-        } else if bytesEqualIgnoringCase(name, "connection") {
-            forEachToken(value) { token in
-                if bytesEqualIgnoringCase(token, "close") { closeToken = true }
-                if bytesEqualIgnoringCase(token, "keep-alive") { keepAliveToken = true }
+        } else if bytesEqualIgnoringCase(input, name, "connection") {
+            var options = ListElements(value)
+            while let option = options.next(in: input) {
+                if bytesEqualIgnoringCase(input, option, "close") { closeToken = true }
+                if bytesEqualIgnoringCase(input, option, "keep-alive") { keepAliveToken = true }
             }
         }
-        fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
         return nil
     }
 
@@ -363,7 +365,8 @@ public struct RequestParser: Sendable {
         let request = HTTPServerRequest(
             method: String(decoding: input[(base + requestLineStart)..<(base + methodEnd)], as: UTF8.self),
             target: String(decoding: input[(base + methodEnd + 1)..<(base + targetEnd)], as: UTF8.self),
-            minorVersion: min(minor, 1), headers: HTTPHeaders(fields),
+            minorVersion: min(minor, 1),
+            headers: HTTPHeaders(fieldLines: System.copy(input[(base + fieldsStart)..<(base + end - 2)])),
             keepAlive: minor == 0 ? keepAliveToken && !closeToken : !closeToken)
         return .done(request, consumed: end)
     }

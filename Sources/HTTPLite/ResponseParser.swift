@@ -101,7 +101,7 @@ struct ResponseParser {
 
             case .fixedBody(let start, let length):
                 if count - start >= length {
-                    body = Array(input[(base + start)..<(base + start + length)])
+                    body = System.copy(input[(base + start)..<(base + start + length)])
                     return .done(finish(), consumed: start + length)
                 }
                 if atEndOfStream {
@@ -112,7 +112,7 @@ struct ResponseParser {
             case .chunkSize(let at):
                 // The cap counts the bytes before the LF, found or not, so that
                 // where the input is split cannot change the answer.
-                let lineFeed = input[(base + at)...].firstIndex(of: 10)
+                let lineFeed = System.firstIndex(of: 10, in: input, from: base + at)
                 if (lineFeed ?? base + count) - (base + at) > Self.maxChunkLineBytes {
                     return .malformed(HTTPError(.malformed, "a chunk size line is longer than \(Self.maxChunkLineBytes) bytes"))
                 }
@@ -157,11 +157,9 @@ struct ResponseParser {
                 case .found(let end):
                     // Trailer fields are checked like headers, then dropped: nothing here needs them.
                     var trailers = FramingFields()
-                    let error = forEachLine(input[(base + start)..<(base + end - 2)]) { line in
-                        if case .failure(let error) = readField(line, into: &trailers) { return error }
-                        return nil
+                    if let error = readFields(input[(base + start)..<(base + end - 2)], into: &trailers) {
+                        return .malformed(error)
                     }
-                    if let error { return .malformed(error) }
                     return .done(finish(), consumed: end)
                 }
 
@@ -170,7 +168,7 @@ struct ResponseParser {
                     return .malformed(HTTPError(.tooLarge, "the body exceeds \(limits.maxBodyBytes) bytes"))
                 }
                 guard atEndOfStream else { return .needMoreBytes }
-                body = Array(input[(base + start)...])
+                body = System.copy(input[(base + start)...])
                 return .done(finish(), consumed: count)
             }
         }
@@ -201,17 +199,17 @@ struct ResponseParser {
     private func findBlockEnd(_ input: ArraySlice<UInt8>, start: Int, lineStart: Int, name: String) -> BlockEnd {
         let base = input.startIndex
         var lineStart = base + lineStart
-        while let lineFeed = input[lineStart...].firstIndex(of: 10) {
-            if lineFeed + 1 - (base + start) > limits.maxHeaderBytes {
+        while let index = System.firstIndex(of: 10, in: input, from: lineStart) {
+            if index + 1 - (base + start) > limits.maxHeaderBytes {
                 return .malformed(HTTPError(.tooLarge, "the \(name) exceeds \(limits.maxHeaderBytes) bytes"))
             }
-            guard lineFeed > lineStart, input[lineFeed - 1] == 13 else {
+            guard index > lineStart, input[index - 1] == 13 else {
                 return .malformed(HTTPError(.malformed, "a header line ends in a bare LF"))
             }
-            if lineFeed - 1 == lineStart {
-                return .found(end: lineFeed + 1 - base)
+            if index - 1 == lineStart {
+                return .found(end: index + 1 - base)
             }
-            lineStart = lineFeed + 1
+            lineStart = index + 1
         }
         if input.count - start > limits.maxHeaderBytes {
             return .malformed(HTTPError(.tooLarge, "the \(name) exceeds \(limits.maxHeaderBytes) bytes"))
@@ -219,40 +217,22 @@ struct ResponseParser {
         return .needMoreBytes(lineStart: lineStart - base)
     }
 
-    /// Calls `body` with each line of a block of CRLF-terminated lines, without
-    /// its CRLF, in place; stops at the first error `body` returns.
-    private func forEachLine(_ block: ArraySlice<UInt8>, _ body: (ArraySlice<UInt8>) -> HTTPError?) -> HTTPError? {
-        var lineStart = block.startIndex
-        while let lineFeed = block[lineStart...].firstIndex(of: 10) {
-            if let error = body(block[lineStart..<(lineFeed - 1)]) { return error }
-            lineStart = lineFeed + 1
-        }
-        return nil
-    }
-
-    /// Reads the status line and header fields; nil when they are well-formed.
+    /// Reads the status line and header fields of `block` (every line with its CRLF, the
+    /// empty line left out); nil when they are well-formed. The field lines are copied
+    /// once, into the headers, which read a field again only when it is asked for.
     private mutating func readHead(_ block: ArraySlice<UInt8>) -> HTTPError? {
-        let statusEnd = block.firstIndex(of: 10) ?? block.endIndex
+        let statusEnd = System.firstIndex(of: 10, in: block, from: block.startIndex) ?? block.endIndex
         let statusLine = block[block.startIndex..<max(block.startIndex, statusEnd - 1)]
         guard let (minor, code) = readStatusLine(statusLine) else {
             let shown = String(decoding: statusLine.prefix(40), as: UTF8.self)
             return HTTPError(.malformed, "not an HTTP/1.x status line: \"\(shown)\"")
         }
         status = code
-        var fields: [(name: String, value: String)] = []
-        fields.reserveCapacity(block.reduce(0) { $1 == 10 ? $0 + 1 : $0 })
+        let bytes = statusEnd < block.endIndex ? System.copy(block[(statusEnd + 1)...]) : []
         var framing = FramingFields()
-        let error = forEachLine(block[min(statusEnd + 1, block.endIndex)...]) { line in
-            switch readField(line, into: &framing) {
-            case .failure(let error): return error
-            case .success(let field):
-                fields.append(field)
-                return nil
-            }
-        }
-        if let error { return error }
+        if let error = readFields(bytes[...], into: &framing) { return error }
         self.framing = framing
-        headers = HTTPHeaders(fields)
+        headers = HTTPHeaders(fieldLines: bytes)
         keepAlive = minor == 0 ? framing.keepAliveToken && !framing.closeToken : !framing.closeToken
         return nil
     }
@@ -260,38 +240,37 @@ struct ResponseParser {
     /// `HTTP/1.x SP 3DIGIT [SP reason]`; the reason is checked and dropped (RFC 9112 4).
     private func readStatusLine(_ line: ArraySlice<UInt8>) -> (minor: Int, status: Int)? {
         let b = line.startIndex
-        guard line.count >= 12, line[b..<(b + 7)].elementsEqual("HTTP/1.".utf8),
+        guard line.count >= 12, line[b] == 72, line[b + 1] == 84, line[b + 2] == 84, line[b + 3] == 80,
+              line[b + 4] == 47, line[b + 5] == 49, line[b + 6] == 46,  // "HTTP/1."
               isDigit(line[b + 7]), line[b + 8] == 32,
               isDigit(line[b + 9]), isDigit(line[b + 10]), isDigit(line[b + 11]), line[b + 9] != 48
         else { return nil }
         if line.count > 12 {
-            guard line[b + 12] == 32, line[(b + 13)...].allSatisfy(isFieldValueByte) else { return nil }
+            guard line[b + 12] == 32 else { return nil }
+            var index = b + 13
+            while index < line.endIndex {
+                guard isFieldValueByte(line[index]) else { return nil }
+                index += 1
+            }
         }
         let status = Int(line[b + 9] - 48) * 100 + Int(line[b + 10] - 48) * 10 + Int(line[b + 11] - 48)
         return (Int(line[b + 7] - 48), status)
     }
 
-    /// Checks one field line and notes what it says about framing in `framing`.
-    private func readField(_ line: ArraySlice<UInt8>,
-                           into framing: inout FramingFields) -> Result<(name: String, value: String), HTTPError> {
-        if let first = line.first, first == 32 || first == 9 {
-            return .failure(HTTPError(.malformed, "obsolete line folding (a header line starting with whitespace)"))
+    /// Checks every field line of `block` (each with its CRLF, as `findBlockEnd` found them)
+    /// and notes what they say about framing in `framing`. Nil when all are well-formed.
+    private func readFields(_ block: ArraySlice<UInt8>, into framing: inout FramingFields) -> HTTPError? {
+        var lineStart = block.startIndex
+        while lineStart < block.endIndex {
+            switch readFieldLine(block, at: lineStart) {
+            case .failure(let fault):
+                return fault.error(in: block)
+            case .success(let line):
+                framing.note(block, name: line.field.name, value: line.field.value)
+                lineStart = line.next
+            }
         }
-        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            return .failure(HTTPError(.malformed, "a header line without a colon"))
-        }
-        let name = line[line.startIndex..<colon]
-        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-            return .failure(HTTPError(.malformed, "invalid header name \"\(String(decoding: name.prefix(40), as: UTF8.self))\""))
-        }
-        var value = line[(colon + 1)...]
-        while let first = value.first, first == 32 || first == 9 { value = value.dropFirst() }
-        while let last = value.last, last == 32 || last == 9 { value = value.dropLast() }
-        guard value.allSatisfy(isFieldValueByte) else {
-            return .failure(HTTPError(.malformed, "a control character in the value of header \(String(decoding: name, as: UTF8.self))"))
-        }
-        framing.note(name: name, value: value)
-        return .success((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+        return nil
     }
 
     // MARK: Framing (RFC 9112 6.3)
@@ -413,7 +392,7 @@ private func quotedStringEnd(_ text: ArraySlice<UInt8>, from open: Int) -> Int? 
 /// Field-value bytes: HTAB, SP, VCHAR and obs-text; NUL, CR, LF and other controls are not.
 @inline(__always)
 func isFieldValueByte(_ byte: UInt8) -> Bool {
-    byte == 9 || (byte >= 32 && byte != 127)
+    (byte >= 32 && byte != 127) || byte == 9
 }
 
 extension StringProtocol {
@@ -442,22 +421,109 @@ private struct FramingFields {
     /// Whether the transfer codings are exactly one `chunked`, the only one understood.
     var isChunkedAlone: Bool { transferCodings == 1 && chunkedCodings == 1 }
 
-    mutating func note(name: ArraySlice<UInt8>, value: ArraySlice<UInt8>) {
-        if bytesEqualIgnoringCase(name, "content-length") {
+    /// Notes the field with `name` and `value`, ranges of `bytes`; names are told apart by length first.
+    mutating func note(_ bytes: ArraySlice<UInt8>, name: Range<Int>, value: Range<Int>) {
+        switch name.count {
+        case 14 where bytesEqualIgnoringCase(bytes, name, "content-length"):
             contentLengthFields += 1
-            contentLength = value.count >= 1 && value.count <= 18 && value.allSatisfy(isDigit)
-                ? value.reduce(0) { $0 * 10 + Int($1 - 48) } : nil
-        } else if bytesEqualIgnoringCase(name, "transfer-encoding") {
+            contentLength = decimalValue(bytes, value)
+        case 17 where bytesEqualIgnoringCase(bytes, name, "transfer-encoding"):
             transferEncodingFields += 1
-            forEachToken(value) { token in
+            var codings = ListElements(value)
+            while let coding = codings.next(in: bytes) {
                 transferCodings += 1
-                if bytesEqualIgnoringCase(token, "chunked") { chunkedCodings += 1 }
+                if bytesEqualIgnoringCase(bytes, coding, "chunked") { chunkedCodings += 1 }
             }
-        } else if bytesEqualIgnoringCase(name, "connection") {
-            forEachToken(value) { token in
-                if bytesEqualIgnoringCase(token, "close") { closeToken = true }
-                if bytesEqualIgnoringCase(token, "keep-alive") { keepAliveToken = true }
+        case 10 where bytesEqualIgnoringCase(bytes, name, "connection"):
+            var options = ListElements(value)
+            while let option = options.next(in: bytes) {
+                if bytesEqualIgnoringCase(bytes, option, "close") { closeToken = true }
+                if bytesEqualIgnoringCase(bytes, option, "keep-alive") { keepAliveToken = true }
             }
+        default:
+            break
         }
     }
+}
+
+/// The value of 1 to 18 decimal digits (so that it cannot overflow), or nil.
+func decimalValue(_ bytes: ArraySlice<UInt8>, _ range: Range<Int>) -> Int? {
+    guard range.count >= 1, range.count <= 18 else { return nil }
+    var value = 0
+    for index in range {
+        guard isDigit(bytes[index]) else { return nil }
+        value = value * 10 + Int(bytes[index] - 48)
+    }
+    return value
+}
+
+/// A field line's name and trimmed value, and where the next line starts.
+struct FieldLine {
+    let field: HTTPHeaders.Field
+    let next: Int
+}
+
+/// What is wrong with a field line; each parser words it as its own error.
+enum FieldLineFault: Error {
+    /// A line starting with whitespace (obs-fold, RFC 9112 5.2).
+    case obsoleteLineFolding
+    case noColon
+    /// The name (the bytes before the first colon) is empty or not a token.
+    case badName(Range<Int>)
+    /// A control byte in the value of the field with this name.
+    case badValue(name: Range<Int>)
+
+    /// The response parser's error for this fault, `bytes` being the block it was found in.
+    func error(in bytes: ArraySlice<UInt8>) -> HTTPError {
+        switch self {
+        case .obsoleteLineFolding:
+            return HTTPError(.malformed, "obsolete line folding (a header line starting with whitespace)")
+        case .noColon:
+            return HTTPError(.malformed, "a header line without a colon")
+        case .badName(let name):
+            return HTTPError(.malformed, "invalid header name \"\(String(decoding: bytes[name].prefix(40), as: UTF8.self))\"")
+        case .badValue(let name):
+            return HTTPError(.malformed, "a control character in the value of header \(String(decoding: bytes[name], as: UTF8.self))")
+        }
+    }
+}
+
+/// Reads the field line at `start` of `block`, `token ":" OWS field-value OWS CRLF`
+/// (RFC 9112 5), in one pass. The line's CRLF must be in `block`, with no LF before
+/// it and a CR before every LF (as `findBlockEnd` checks).
+func readFieldLine(_ block: ArraySlice<UInt8>, at start: Int) -> Result<FieldLine, FieldLineFault> {
+    // Read through a Span, whose bounds check is one comparison (an ArraySlice's is two);
+    // its offsets start at 0, the block's indices at `base`.
+    let bytes = block.span
+    let base = block.startIndex
+    var index = start - base
+    // The line ends in CR, which is no token byte, so the scans stop within it.
+    while isTokenByte(bytes[index]) { index += 1 }
+    let colon = index
+    guard colon > start - base, bytes[colon] == UInt8(ascii: ":") else {
+        return .failure(fieldLineFault(block, at: start))
+    }
+    index += 1
+    while bytes[index] == 32 || bytes[index] == 9 { index += 1 }
+    let valueStart = index
+    while isFieldValueByte(bytes[index]) { index += 1 }
+    // The first byte that is no field-value byte must be the line's CR.
+    guard bytes[index] == 13, bytes[index + 1] == 10 else {
+        return .failure(.badValue(name: start..<(base + colon)))
+    }
+    var valueEnd = index
+    while valueEnd > valueStart, bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9 { valueEnd -= 1 }
+    return .success(FieldLine(field: HTTPHeaders.Field(name: start..<(base + colon), value: (base + valueStart)..<(base + valueEnd)),
+                              next: base + index + 2))
+}
+
+/// Why the line at `start` has no good name and colon, told in the order of the grammar.
+private func fieldLineFault(_ block: ArraySlice<UInt8>, at start: Int) -> FieldLineFault {
+    if block[start] == 32 || block[start] == 9 { return .obsoleteLineFolding }
+    var colon = start
+    while block[colon] != 10 {
+        if block[colon] == UInt8(ascii: ":") { return .badName(start..<colon) }
+        colon += 1
+    }
+    return .noColon
 }

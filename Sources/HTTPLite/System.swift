@@ -505,4 +505,27 @@ public enum System {
         let cpu = (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
         return (cpu, usage.ru_maxrss)
     }
+
+    // MARK: Bytes
+
+    /// The index of the first `byte` in `bytes[start...]`, or nil. memchr reads many
+    /// bytes per step, where a Swift loop reads one.
+    static func firstIndex(of byte: UInt8, in bytes: ArraySlice<UInt8>, from start: Int) -> Int? {
+        guard start < bytes.endIndex else { return nil }
+        return bytes[start...].withUnsafeBytes { raw -> Int? in
+            guard let base = raw.baseAddress, let found = memchr(base, Int32(byte), raw.count) else { return nil }
+            return start + base.distance(to: UnsafeRawPointer(found))
+        }
+    }
+
+    /// `bytes` as a new array, in one copy: `Array(slice)` copies one byte at a time at -Osize.
+    static func copy(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        guard !bytes.isEmpty else { return [] }
+        return bytes.withUnsafeBytes { source in
+            [UInt8](unsafeUninitializedCapacity: source.count) { destination, count in
+                UnsafeMutableRawBufferPointer(destination).copyMemory(from: source)
+                count = source.count
+            }
+        }
+    }
 }

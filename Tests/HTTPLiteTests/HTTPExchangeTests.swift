@@ -266,6 +266,9 @@ final class LoopbackPeer: @unchecked Sendable {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// The last request head `readRequest()` read.
+    private(set) var lastHead = ""
+
     /// Reads one request head, byte by byte so that nothing after it is taken; false at end of stream.
     func readRequest() -> Bool {
         var head: [UInt8] = []
@@ -274,6 +277,7 @@ final class LoopbackPeer: @unchecked Sendable {
             guard recv(descriptor, &byte, 1, 0) == 1 else { return false }
             head.append(byte)
         }
+        lastHead = String(decoding: head, as: UTF8.self)
         return true
     }
 
