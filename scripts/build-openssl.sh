@@ -160,7 +160,7 @@ for version in "${candidates[@]}"; do
   key=$(key_for "$version")
   prefix=$root/$key
   why="the installed libssl-dev's version"
-  [ "$version" = "$installed" ] || why="the newest the mirror serves (installed libssl-dev: ${installed:-none})"
+  [ "$version" = "$installed" ] || why="the newest the mirror serves; installed libssl-dev: ${installed:-none}"
   [ -z "${OPENSSL_DEBIAN_VERSION:-}" ] || why="OPENSSL_DEBIAN_VERSION"
   if complete "$prefix"; then
     say "openssl $version ($why) is built already: $prefix"
