@@ -3,7 +3,8 @@
 #
 #   scripts/bench-watcher.sh [--quick] [--out DIR]     (also: scripts/bench.sh --watcher)
 #
-# Builds the binary that ships (scripts/build-embedded.sh), the normal static
+# Builds the binary that ships (scripts/build-embedded.sh against the lean
+# OpenSSL of scripts/build-openssl.sh, or OPENSSL_PREFIX's), the normal static
 # build (scripts/build-static.sh) and the plain release build, then
 # bench/watcher.py measures each, from a cold page cache: idle cost at the default 1 s
 # interval for 60 s (CPU, RSS, descriptors, system calls per check), and the
@@ -32,7 +33,10 @@ command -v strace >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninter
 scripts/install-deps.sh
 
 echo "bench-watcher: building the shipped binary (scripts/build-embedded.sh), the static one and the release build" >&2
-SWIFTC_LOCK=$lock scripts/build-embedded.sh bench/.build-bin/network-watcher-shipped >"$out/build-embedded.log" 2>&1 \
+if [ -z "${OPENSSL_PREFIX:-}" ]; then
+  OPENSSL_PREFIX=$(scripts/build-openssl.sh)
+fi
+OPENSSL_PREFIX=$OPENSSL_PREFIX SWIFTC_LOCK=$lock scripts/build-embedded.sh bench/.build-bin/network-watcher-shipped >"$out/build-embedded.log" 2>&1 \
   || { tail -5 "$out/build-embedded.log" >&2; exit 1; }
 flock "$lock" scripts/build-static.sh bench/.build-bin/network-watcher-static >"$out/build-static.log" 2>&1 \
   || { tail -5 "$out/build-static.log" >&2; exit 1; }

@@ -12,6 +12,9 @@
 # brings what the Swift runtime gives a normal build (argv, Double(String)).
 # SWIFTC_LOCK=FILE holds that flock around each compile (on a shared machine:
 # SWIFTC_LOCK=/tmp/swift-build.lock). EMBEDDED_SYMBOLS=1 keeps the symbol table.
+# OPENSSL_PREFIX=DIR compiles against DIR/include and links DIR/lib/libssl.a and
+# libcrypto.a (the lean OpenSSL of scripts/build-openssl.sh, which the shipped
+# binary carries) instead of the system's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 product=network-watcher
@@ -36,6 +39,25 @@ locked() {
   if [ -n "${SWIFTC_LOCK:-}" ]; then flock "$SWIFTC_LOCK" "$@"; else "$@"; fi
 }
 
+# The OpenSSL to compile and link against: the system's, or OPENSSL_PREFIX's.
+openssl_includes=()
+openssl_libraries=(-lssl -lcrypto)
+openssl_name=system
+if [ -n "${OPENSSL_PREFIX:-}" ]; then
+  openssl_lib=""
+  for dir in "$OPENSSL_PREFIX"/lib64 "$OPENSSL_PREFIX"/lib; do
+    if [ -f "$dir/libssl.a" ] && [ -f "$dir/libcrypto.a" ]; then openssl_lib=$dir; fi
+  done
+  if [ -z "$openssl_lib" ] || [ ! -f "$OPENSSL_PREFIX/include/openssl/ssl.h" ]; then
+    echo "OPENSSL_PREFIX=$OPENSSL_PREFIX has no include/openssl/ssl.h and lib/libssl.a, libcrypto.a (scripts/build-openssl.sh makes them)" >&2
+    exit 1
+  fi
+  # Before the system's include folder, for the clang importer (CTLS's shim.h).
+  openssl_includes=(-Xcc -I -Xcc "$OPENSSL_PREFIX/include")
+  openssl_libraries=("$openssl_lib/libssl.a" "$openssl_lib/libcrypto.a")
+  openssl_name=$(basename "$OPENSSL_PREFIX")
+fi
+
 source scripts/build-stamp.sh
 stamp_flags=()
 for define in "${stamp_defines[@]}"; do stamp_flags+=(-Xcc "$define"); done
@@ -45,7 +67,10 @@ swift_flags=(-enable-experimental-feature Embedded -target x86_64-unknown-linux-
   -swift-version 6 -wmo -Osize -Xfrontend -function-sections
   -Xfrontend -disable-implicit-string-processing-module-import
   -Xfrontend -disable-implicit-concurrency-module-import
-  -I "$build" -I Sources/CTLS -I Sources/CSystem -I Sources/CBuildStamp -I Embedded/CEmbedded)
+  -I "$build" -I Sources/CTLS -I Sources/CSystem -I Sources/CBuildStamp -I Embedded/CEmbedded
+  "${openssl_includes[@]}"
+  # A clang module built from one OpenSSL's headers must not serve the other's.
+  -module-cache-path "$build/module-cache/$openssl_name")
 
 # Compiles module $1 from the remaining arguments into $build/$1.o; a library
 # (not an executable's main.swift) also gets its .swiftmodule.
@@ -82,7 +107,7 @@ mkdir -p "$(dirname "$output")"
 clang -static -fuse-ld=lld -o "$output" \
   "$build/$module.o" "$build/HTTPLite.o" "$build/JSON.o" "$build/runtime.o" \
   -L "$embedded_lib" -lswiftUnicodeDataTables \
-  -lssl -lcrypto -lm \
+  "${openssl_libraries[@]}" -lm \
   -Wl,--gc-sections -Wl,--icf=all -Wl,--build-id=none -Wl,--no-eh-frame-hdr -Wl,--script="$PWD/scripts/no-eh-frame.ld" \
   -Wl,--symbol-ordering-file="$PWD/scripts/symbol-order.txt" -Wl,--no-warn-symbol-ordering \
   2> >(grep -v "statically linked applications requires at runtime" >&2)

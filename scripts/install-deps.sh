@@ -7,7 +7,7 @@
 # The demo needs OpenSSL's headers and pkg-config (to build), openssl (its
 # test certificates) and kubectl; its test servers use Python's standard
 # library only. The tests also need nginx, podman, file, curl, prometheus (promtool),
-# python3-venv, and
+# python3-venv, dpkg-dev, make and perl (scripts/build-openssl.sh), and
 # Python packages, which go into a virtual environment, .venv/ in the
 # repository (made once with the python3 on PATH, then reused), never into
 # the system Python: Debian's refuses pip (PEP 668). scripts/test.sh runs
@@ -35,6 +35,10 @@ if [ "$demo" = 0 ]; then
   command -v curl >/dev/null || missing+=(curl)
   # promtool (Debian's prometheus package) checks the /metrics text in the Swift tests.
   command -v promtool >/dev/null || missing+=(prometheus)
+  # scripts/build-openssl.sh unpacks Debian's openssl source with dpkg-source and builds it with make and perl.
+  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
+  command -v make >/dev/null || missing+=(make)
+  perl -e 'use IPC::Cmd; use Pod::Usage' 2>/dev/null || missing+=(perl)
   # Debian's python3 makes virtual environments only with python3-venv (ensurepip).
   [ -x .venv/bin/python ] || python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
 fi

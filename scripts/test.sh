@@ -7,12 +7,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# The lean OpenSSL the shipped binary links, built once per Debian version from
+# Debian's source package (a few minutes the first time; it needs the network
+# to read Debian's index and stops here without it). An OPENSSL_PREFIX already
+# set (a folder scripts/build-openssl.sh made) is used as it is.
+if [ -z "${OPENSSL_PREFIX:-}" ]; then
+  OPENSSL_PREFIX=$(scripts/build-openssl.sh)
+fi
+export OPENSSL_PREFIX
 swift build --build-tests
 swift test --skip-build
 scripts/fuzz.sh 20
-# The binary that goes into the scratch image, built in Embedded Swift mode (its
-# size budget and the pod-faithful run are integration tests), and the same
-# program as a normal static build, whose link the symbol-order test reads.
+# The binary that goes into the scratch image, built in Embedded Swift mode
+# against OPENSSL_PREFIX (its size budget, its OpenSSL and the pod-faithful run
+# are integration tests), and the same program as a normal static build (the
+# system's OpenSSL), whose link the symbol-order test reads.
 scripts/build-embedded.sh out/network-watcher
 scripts/build-static.sh out/network-watcher-static
 .venv/bin/python -m pytest -q "$@"

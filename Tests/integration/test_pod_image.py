@@ -7,6 +7,7 @@ nothing else. The binary runs in it as PID 1, uid 65532, on a read-only root,
 against the fake API server over TLS and a usage server on 127.0.0.1:6001
 (the default port, since the pod is given no settings).
 """
+import glob
 import os
 import re
 import subprocess
@@ -105,6 +106,59 @@ def test_the_static_binary_is_stamped():
     with open(os.path.join(REPO, "Dockerfile.scratch")) as f:
         default = re.search(r"^ARG VERSION=(\S+)$", f.read(), re.M).group(1)
     assert lines[0] == "network-watcher " + default
+
+
+# Code that scripts/build-openssl.sh compiles out, by the source file names OpenSSL's errors carry:
+# finite-field DH, DSA, engines, certificate transparency, OCSP, CMS, and the old and national ciphers.
+COMPILED_OUT = re.compile(rb"crypto/(dh|dsa|engine|ct|ocsp|cms|camellia|aria|sm4|seed)/\w+\.c"
+                          rb"|cipher_(aria|camellia|sm4|seed|tdes|des)\w*\.c")
+
+
+def lean_openssl_builds():
+    """The prefixes scripts/build-openssl.sh has completed: OPENSSL_PREFIX's (scripts/test.sh sets
+    it), else those in .build-openssl/."""
+    if os.environ.get("OPENSSL_PREFIX"):
+        return [os.environ["OPENSSL_PREFIX"]]
+    folders = glob.glob(os.path.join(REPO, ".build-openssl", "openssl-*"))
+    return sorted(f for f in folders if os.path.exists(os.path.join(f, ".complete")))
+
+
+def openssl_built_on(data):
+    """OpenSSL's "built on: DATE" line, which each build of libcrypto carries."""
+    found = re.search(rb"built on: [^\0\n]+", data)
+    return found.group(0).decode() if found else None
+
+
+def test_the_static_binary_carries_the_lean_openssl():
+    """out/network-watcher links the OpenSSL of scripts/build-openssl.sh: that very libcrypto,
+    whose version --version names, without the code the build leaves out."""
+    binary = os.path.join(REPO, "out", "network-watcher")
+    with open(binary, "rb") as f:
+        data = f.read()
+    built_on = openssl_built_on(data)
+    prefixes = lean_openssl_builds()
+    linked = []
+    for prefix in prefixes:
+        with open(os.path.join(prefix, "lib", "libcrypto.a"), "rb") as f:
+            if openssl_built_on(f.read()) == built_on:
+                linked.append(prefix)
+    if not linked:
+        message = "%s was built against another OpenSSL (%s) than scripts/build-openssl.sh's (%s)" % (
+            binary, built_on, ", ".join(prefixes) or "none built")
+        if os.environ.get("OPENSSL_PREFIX"):
+            pytest.fail(message)
+        pytest.skip(message + ": OPENSSL_PREFIX=$(scripts/build-openssl.sh) scripts/build-embedded.sh builds it")
+    with open(os.path.join(linked[0], "include", "openssl", "opensslv.h")) as f:
+        header = f.read()
+    version = re.search(r'define OPENSSL_FULL_VERSION_STR "([^"]+)"', header).group(1)
+    date = re.search(r'define OPENSSL_RELEASE_DATE "([^"]+)"', header).group(1)
+    with open(os.path.join(linked[0], ".complete")) as f:
+        assert f.readline().split()[1].startswith(version + "-"), "its Debian version names OpenSSL " + version
+    lines = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10,
+                           env={}).stdout.splitlines()
+    assert "openssl: OpenSSL %s %s" % (version, date) in lines, lines
+    left = sorted(set(found.group(0).decode() for found in COMPILED_OUT.finditer(data)))
+    assert not left, "code that scripts/build-openssl.sh leaves out is in the binary: %s" % left
 
 
 def write_atomically(path, text):
