@@ -169,9 +169,12 @@ build() {
 if [ -n "${BENCH_HTTPLITE:-}" ]; then
   say "httplite: $BENCH_HTTPLITE"
 else
-  say "building httplite (scripts/build-embedded.sh --product httplite, as shipped)"
+  say "building httplite (scripts/build-embedded.sh --product httplite, as shipped: the lean OpenSSL)"
+  if [ -z "${OPENSSL_PREFIX:-}" ]; then
+    OPENSSL_PREFIX=$(scripts/build-openssl.sh) || { say "the lean OpenSSL could not be built"; exit 1; }
+  fi
   # With its symbols, for --profile; the size reported is that of a stripped copy.
-  build httplite env SWIFTC_LOCK="$lock" EMBEDDED_SYMBOLS=1 scripts/build-embedded.sh --product httplite bench/.build-bin/httplite-embedded \
+  build httplite env OPENSSL_PREFIX="$OPENSSL_PREFIX" SWIFTC_LOCK="$lock" EMBEDDED_SYMBOLS=1 scripts/build-embedded.sh --product httplite bench/.build-bin/httplite-embedded \
     || { say "the httplite build failed (see $logs/httplite.log)"; exit 1; }
 fi
 if [ -n "${BENCH_HTTPLITE_PREVIOUS:-}" ]; then
