@@ -59,19 +59,12 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
             return ranges[position - 1]
         }
         guard position < bytes.count else { return nil }
-        // A checked line: the name holds no colon and the value no CR.
-        let nameStart = position
-        var index = position
-        while bytes[index] != UInt8(ascii: ":") { index += 1 }
-        let nameEnd = index
-        index += 1
-        while bytes[index] == 32 || bytes[index] == 9 { index += 1 }
-        let valueStart = index
-        while bytes[index] != 13 { index += 1 }
-        var valueEnd = index
-        while valueEnd > valueStart, bytes[valueEnd - 1] == 32 || bytes[valueEnd - 1] == 9 { valueEnd -= 1 }
-        position = index + 2
-        return Field(name: nameStart..<nameEnd, value: valueStart..<valueEnd)
+        // The parser's own reader: the line passed it once, so it cannot fail now.
+        guard case .success(let line) = readFieldLine(bytes[...], at: position) else {
+            preconditionFailure("a field line that was checked no longer reads")
+        }
+        position = line.next
+        return line.field
     }
 
     /// Whether `other` holds the same bytes in the same fields (identical storage compares at once).
